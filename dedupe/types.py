@@ -1,0 +1,161 @@
+"""Values that cross module lines inside the dedupe engine and out to its callers.
+
+The engine is plain Python: these dataclasses are what `records/` maps to models and
+what `dedupe_folder` writes to `manifest.json`. Keep them framework-free and frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+# Bump when the fingerprint recipe changes, so stored fingerprints can be recomputed.
+FINGERPRINT_ALGORITHM_VERSION = "pd-fp-1"
+
+
+class Relation(StrEnum):
+    """How a group member relates to the group's authoritative copy."""
+
+    EXACT = "exact"  # the same bytes (same SHA-256)
+    SAME_PIXELS = "same_pixels"  # different bytes, identical decoded pixels
+    SAME_IMAGE = "same_image"  # re-encoded, resized, cropped a little, recoloured, rotated
+    NEAR_IDENTICAL_SHOT = "near_identical_shot"  # another moment, e.g. a burst seconds apart
+
+
+class CaptureDateSource(StrEnum):
+    """Where a capture date came from, strongest first."""
+
+    EXIF_ORIGINAL = "exif_datetime_original"
+    EXIF_DIGITIZED = "exif_datetime_digitized"
+    EXIF_DATETIME = "exif_datetime"
+    GPS = "gps_datetime"
+    TIFF_DATETIME = "tiff_datetime"
+    XMP = "xmp"
+    PNG_TEXT = "png_text"
+    FILE_NAME = "file_name"
+    FILE_TIME = "file_modification_time"  # weak: copying a file changes it
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class CaptureDate:
+    value: datetime | None  # naive local time unless utc_offset is known
+    source: CaptureDateSource
+    utc_offset: str | None = None  # e.g. "-07:00", when the file says so
+    weak: bool = False
+
+    @property
+    def is_known(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class ImageMetadata:
+    capture: CaptureDate
+    camera_make: str | None = None
+    camera_model: str | None = None
+    gps: GeoPoint | None = None
+    parcels: tuple[str, ...] = ()  # LA County APNs, "####-###-###"
+    has_original_metadata: bool = False  # camera EXIF present (an authority hint)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One gathered file as the engine sees it: where its bytes are and what it was called."""
+
+    key: str  # path as gathered, relative to the gathered root, e.g. "police/IMG_1.jpg"
+    department: str  # short code or name of the uploading department
+    disk_path: str  # where the bytes can be read now
+    uploaded_order: int = 0  # earlier uploads have smaller numbers (authority tie-break)
+    mtime: float | None = None  # file modification time, a weak capture-date hint
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Everything the engine needs about one image (one page of a file), from one decode."""
+
+    key: str  # SourceFile.key, or "key#page=N" (N from 1) for pages of a multi-page file
+    source_key: str  # SourceFile.key of the file it came from
+    department: str
+    sha256: str  # of the file's bytes (shared by all pages of one file)
+    pixel_sha256: str  # of the normalised decoded pixels (this page)
+    byte_size: int
+    format: str  # detected from the bytes: "JPEG", "PNG", "TIFF", "WEBP", "HEIF", "GIF", "BMP"
+    mislabelled: bool  # the file name's extension says another format
+    width: int  # full resolution, after EXIF orientation
+    height: int
+    page: int | None  # 1-based page for multi-page files, else None
+    phash: int  # 64-bit DCT perceptual hash of the oriented image
+    dhash: int  # 64-bit gradient hash of the oriented image
+    rotated_phashes: tuple[int, int, int]  # pHash of the pixels turned 90, 180, 270 degrees
+    quality: float  # 0..1 information score; low means near-blank / flat / smooth gradient
+    low_information: bool  # only ever matched exactly or pixel-identically
+    document_like: bool  # mostly dark marks on a light background (forms, letters)
+    thumbnail: bytes  # grayscale uint8, row-major, longest side 64 px, aspect kept: verification input
+    thumb_size: tuple[int, int]  # (width, height) of `thumbnail`
+    jpeg_quality: int | None  # estimated from quantisation tables; None when not JPEG
+    metadata: ImageMetadata
+    uploaded_order: int = 0
+    preview_jpeg: bytes = b""  # a 256-px (longest side) JPEG for the index and review pages
+    algorithm_version: str = FINGERPRINT_ALGORITHM_VERSION
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A gathered file the engine could not read, and why, in words a clerk understands."""
+
+    key: str
+    source_key: str
+    department: str
+    sha256: str
+    byte_size: int
+    reason: str
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberEvidence:
+    """Why one item belongs to its group, measured against the authoritative copy."""
+
+    key: str
+    relation: Relation
+    phash_distance: int | None
+    dhash_distance: int | None
+    verification_score: float | None  # 1.0 = identical pixels after alignment
+    rotation: int = 0  # degrees the pixels are turned relative to the authoritative copy
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    field: str  # "capture_date", "parcel", "place"
+    description: str  # e.g. "capture dates differ by 3 days: 2024-03-12 (police) vs ..."
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str  # stable: derived from the authoritative copy's sha256 and key
+    authoritative: str  # key
+    rule: str  # the name of the authority rule that decided
+    reason: str  # one line a clerk can read
+    members: tuple[MemberEvidence, ...]  # every member except the authoritative copy
+    conflicts: tuple[Conflict, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.authoritative, *(m.key for m in self.members))
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    fingerprints: tuple[Fingerprint, ...]
+    unreadable: tuple[Unreadable, ...]
+    groups: tuple[Group, ...]
+    settings: dict = field(default_factory=dict)  # thresholds used, for the index's explanation

@@ -1,0 +1,89 @@
+"""The three staff roles, as Django groups with real permissions, and questions about a user.
+
+A department uploader is also bound to one department (DepartmentUploader); everything
+they see or add is limited to it by the selectors.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+
+from .models import Department
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    MANAGER = "manager"
+    DEPARTMENT_UPLOADER = "department_uploader"
+
+
+# app_label.codename permissions each role's group holds.
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.CLERK: (
+        "records.view_department",
+        "records.add_recordsrequest",
+        "records.change_recordsrequest",
+        "records.view_recordsrequest",
+        "records.add_gathereditem",
+        "records.change_gathereditem",
+        "records.view_gathereditem",
+        "records.view_auditevent",
+    ),
+    Role.MANAGER: (
+        "records.view_department",
+        "records.change_department",
+        "records.view_recordsrequest",
+        "records.view_gathereditem",
+        "records.view_auditevent",
+    ),
+    Role.DEPARTMENT_UPLOADER: (
+        "records.view_department",
+        "records.add_gathereditem",
+        "records.view_gathereditem",
+    ),
+}
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def ensure_role_groups() -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def has_role(user: User, role: Role) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.groups.filter(name=role.value).exists()
+
+
+def is_clerk(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or has_role(user, Role.CLERK))
+
+
+def is_manager(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or has_role(user, Role.MANAGER))
+
+
+def uploader_department(user: User) -> Department | None:
+    """The department a department uploader is bound to, or None for everyone else."""
+    if not user.is_authenticated or not has_role(user, Role.DEPARTMENT_UPLOADER):
+        return None
+    binding = getattr(user, "uploader", None)
+    return binding.department if binding else None
+
+
+def can_gather_for(user: User, department: Department) -> bool:
+    """Clerks gather for every department; an uploader only for their own."""
+    if is_clerk(user):
+        return True
+    own = uploader_department(user)
+    return own is not None and own.pk == department.pk

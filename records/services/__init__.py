@@ -1,0 +1,1 @@
+"""Write paths of the records domain: each public function is one transaction and audits itself."""

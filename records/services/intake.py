@@ -1,0 +1,430 @@
+"""Gathering files into a request: one file, many files, or a ZIP of department folders.
+
+Every file offered gets an outcome: stored, already in this request, or refused with a
+reason a clerk can act on. Refused files whose bytes could be read are kept as items
+(status "refused") so the packet index accounts for them; nothing is silently dropped.
+Bytes stream to disk; a ZIP is read entry by entry, never whole into memory.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import stat
+import unicodedata
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Literal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dedupe.sniff import sniff_format
+
+from ..blobstore import TooLarge, spooled, store_spooled
+from ..errors import InvalidInput, NotPermitted, RequestClosedForGathering
+from ..models import Department, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
+from ..roles import can_gather_for, uploader_department
+from .audit import record_event
+from .requests import move_status
+
+Result = Literal["stored", "already_in_request", "refused"]
+
+# Statuses in which departments may still add files (a re-run picks new ones up).
+GATHERING_STATUSES = frozenset(
+    {RequestStatus.RECEIVED, RequestStatus.GATHERING, RequestStatus.DEDUPLICATING, RequestStatus.IN_REVIEW}
+)
+MAX_PATH_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    name: str  # the name as offered (cleaned of control characters)
+    result: Result
+    reason: str = ""
+    item_id: int | None = None
+    sha256: str | None = None
+    department: str | None = None
+
+
+@dataclass
+class IntakeReport:
+    outcomes: list[IntakeOutcome] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(o.result for o in self.outcomes)
+        return {r: counted.get(r, 0) for r in ("stored", "already_in_request", "refused")}
+
+    def add(self, outcome: IntakeOutcome) -> None:
+        self.outcomes.append(outcome)
+
+
+def printable_name(name: str) -> str:
+    """The name with control and bidirectional-override characters removed, for display and storage."""
+    cleaned = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return cleaned.strip() or "(unnamed)"
+
+
+def unsafe_path_reason(path: str) -> str | None:
+    """Why a path offered by an uploader cannot be used, or None when it is safe."""
+    if not path or path.strip() in ("", ".", "/"):
+        return "the file has no name"
+    if "\x00" in path:
+        return "the name contains a NUL character"
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        return "unsafe path: an absolute path, which could write outside the request's folder"
+    parts = path.replace("\\", "/").split("/")
+    if ".." in parts:
+        return "unsafe path: it climbs out of its folder with '..'"
+    if len(path) > MAX_PATH_CHARS:
+        return f"the path is longer than {MAX_PATH_CHARS} characters"
+    return None
+
+
+def normalised_path(path: str) -> str:
+    return posixpath.normpath(printable_name(path).replace("\\", "/")).lstrip("/")
+
+
+def _require_gathering_allowed(records_request: RecordsRequest) -> None:
+    if records_request.status not in GATHERING_STATUSES:
+        raise RequestClosedForGathering(
+            f"Request {records_request.reference} is {records_request.get_status_display().lower()}; "
+            "files can no longer be added."
+        )
+
+
+def _record_refusal(
+    *,
+    records_request: RecordsRequest,
+    department: Department | None,
+    path: str,
+    reason: str,
+    actor: Any,
+    spool=None,
+    detected_format: str = "",
+) -> IntakeOutcome:
+    """Keep a refused file as an item (with its bytes when we have them) so nothing is lost."""
+    blob = store_spooled(spool) if spool is not None else None
+    item = GatheredItem.objects.create(
+        request=records_request,
+        department=department,
+        original_path=path[:MAX_PATH_CHARS],
+        file_name=posixpath.basename(path)[:255] or "(unnamed)",
+        blob=blob,
+        byte_size=spool.byte_size if spool else 0,
+        sha256=spool.sha256 if spool else "",
+        detected_format=detected_format,
+        status=ItemStatus.REFUSED,
+        error_reason=reason,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        uploaded_at=timezone.now(),
+    )
+    return IntakeOutcome(
+        name=path,
+        result="refused",
+        reason=reason,
+        item_id=item.pk,
+        sha256=item.sha256 or None,
+        department=department.code if department else None,
+    )
+
+
+def _gather_one(
+    *,
+    records_request: RecordsRequest,
+    department: Department | None,
+    original_path: str,
+    stream: BinaryIO,
+    actor: Any,
+) -> IntakeOutcome:
+    shown = printable_name(original_path)
+    if department is None:
+        return _record_refusal(
+            records_request=records_request,
+            department=None,
+            path=shown,
+            reason="no department given",
+            actor=actor,
+        )
+    unsafe = unsafe_path_reason(original_path)
+    if unsafe:
+        return _record_refusal(
+            records_request=records_request, department=department, path=shown, reason=unsafe, actor=actor
+        )
+    path = normalised_path(original_path)
+    try:
+        with spooled(stream, settings.PACKETDESK_MAX_FILE_BYTES) as spool:
+            sniffed = sniff_format(spool.head, path)
+            if not sniffed.is_image:
+                return _record_refusal(
+                    records_request=records_request,
+                    department=department,
+                    path=path,
+                    reason=f"not an image: this is {sniffed.description}",
+                    actor=actor,
+                    spool=spool,
+                    detected_format=sniffed.format,
+                )
+            already = GatheredItem.objects.filter(
+                request=records_request, department=department, original_path=path, sha256=spool.sha256
+            ).first()
+            if already is not None:
+                return IntakeOutcome(
+                    name=path,
+                    result="already_in_request",
+                    reason="the same file under the same name is already in this request",
+                    item_id=already.pk,
+                    sha256=spool.sha256,
+                    department=department.code,
+                )
+            blob = store_spooled(spool)
+            item = GatheredItem.objects.create(
+                request=records_request,
+                department=department,
+                original_path=path,
+                file_name=posixpath.basename(path)[:255],
+                blob=blob,
+                byte_size=spool.byte_size,
+                sha256=spool.sha256,
+                detected_format=sniffed.format,
+                mislabelled=sniffed.mislabelled,
+                status=ItemStatus.STORED,
+                uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+                uploaded_at=timezone.now(),
+            )
+            note = (
+                f"stored; the name says otherwise but it is a {sniffed.format} image"
+                if sniffed.mislabelled
+                else ""
+            )
+            return IntakeOutcome(
+                name=path,
+                result="stored",
+                reason=note,
+                item_id=item.pk,
+                sha256=spool.sha256,
+                department=department.code,
+            )
+    except TooLarge as exc:
+        return _record_refusal(
+            records_request=records_request, department=department, path=path, reason=str(exc), actor=actor
+        )
+
+
+def _after_gathering(records_request: RecordsRequest, actor: Any, report: IntakeReport, source: str) -> None:
+    if report.counts["stored"] and records_request.status == RequestStatus.RECEIVED:
+        move_status(
+            actor=actor,
+            records_request=records_request,
+            to_status=RequestStatus.GATHERING,
+            note="first files gathered",
+        )
+    record_event(
+        actor=actor,
+        verb="gathered",
+        obj=records_request,
+        request=records_request,
+        details={"source": source, **report.counts},
+    )
+
+
+def gather_files(
+    *,
+    actor: Any,
+    records_request: RecordsRequest,
+    department: Department,
+    files: list[tuple[str, BinaryIO]],
+) -> IntakeReport:
+    """Add files (name, stream) to a request under one department."""
+    _require_gathering_allowed(records_request)
+    if not can_gather_for(actor, department):
+        raise NotPermitted(f"You cannot add files for {department.name}.")
+    report = IntakeReport()
+    for name, stream in files:
+        with transaction.atomic():
+            report.add(
+                _gather_one(
+                    records_request=records_request,
+                    department=department,
+                    original_path=name,
+                    stream=stream,
+                    actor=actor,
+                )
+            )
+    with transaction.atomic():
+        _after_gathering(records_request, actor, report, source="upload")
+    return report
+
+
+def _department_by_folder(folder: str, departments: dict[str, Department]) -> Department | None:
+    return departments.get(folder.strip().lower())
+
+
+def _zip_entry_refusal(info: zipfile.ZipInfo) -> str | None:
+    mode = info.external_attr >> 16
+    if mode and stat.S_ISLNK(mode):
+        return "a symbolic link, not a file"
+    if info.flag_bits & 0x1:
+        return "the entry is encrypted; send it without a password"
+    if info.file_size > settings.PACKETDESK_MAX_FILE_BYTES:
+        return f"larger than the {settings.PACKETDESK_MAX_FILE_BYTES // (1024 * 1024)} MB limit for one file"
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > 1024 * 1024 and ratio > settings.PACKETDESK_MAX_ZIP_RATIO:
+        return f"compressed {ratio:.0f} to 1, which no photograph does: refused as a ZIP bomb"
+    return None
+
+
+class _CappedReader:
+    """Reads a ZIP entry and stops at the size its header declared (a lying header is a bomb)."""
+
+    def __init__(self, raw: BinaryIO, limit: int):
+        self.raw = raw
+        self.remaining = limit + 1  # one byte over the limit proves the header lied
+
+    def read(self, size: int = -1) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        size = self.remaining if size < 0 else min(size, self.remaining)
+        data = self.raw.read(size)
+        self.remaining -= len(data)
+        if self.remaining <= 0:
+            raise zipfile.BadZipFile("the entry expands beyond the size its header declares")
+        return data
+
+
+def gather_zip(
+    *,
+    actor: Any,
+    records_request: RecordsRequest,
+    zip_file: BinaryIO | str,
+    department: Department | None = None,
+) -> IntakeReport:
+    """Add every file in a ZIP. Without `department`, first-level folders name departments."""
+    _require_gathering_allowed(records_request)
+    if department is not None and not can_gather_for(actor, department):
+        raise NotPermitted(f"You cannot add files for {department.name}.")
+    try:
+        archive = zipfile.ZipFile(zip_file)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInput(f"This is not a readable ZIP file ({exc}).") from exc
+    departments: dict[str, Department] = {}
+    for dept in Department.objects.all():
+        departments[dept.code.lower()] = dept
+        departments[dept.name.lower()] = dept
+    own = uploader_department(actor)
+    report = IntakeReport()
+    total_bytes = 0
+    with archive:
+        entries = [info for info in archive.infolist() if not info.is_dir()]
+        for index, info in enumerate(entries):
+            name = printable_name(info.filename)
+            target = department
+            path = info.filename
+            with transaction.atomic():
+                if index >= settings.PACKETDESK_MAX_ZIP_ENTRIES:
+                    report.add(
+                        _record_refusal(
+                            records_request=records_request,
+                            department=department,
+                            path=name,
+                            reason=f"the ZIP has more than {settings.PACKETDESK_MAX_ZIP_ENTRIES} "
+                            "files; split it",
+                            actor=actor,
+                        )
+                    )
+                    continue
+                unsafe = unsafe_path_reason(info.filename)
+                if unsafe:
+                    report.add(
+                        _record_refusal(
+                            records_request=records_request,
+                            department=department,
+                            path=name,
+                            reason=unsafe,
+                            actor=actor,
+                        )
+                    )
+                    continue
+                if target is None:
+                    folder, _, rest = normalised_path(info.filename).partition("/")
+                    target = _department_by_folder(folder, departments)
+                    if not rest:
+                        report.add(
+                            _record_refusal(
+                                records_request=records_request,
+                                department=None,
+                                path=name,
+                                reason="not inside a department folder",
+                                actor=actor,
+                            )
+                        )
+                        continue
+                    if target is None:
+                        report.add(
+                            _record_refusal(
+                                records_request=records_request,
+                                department=None,
+                                path=name,
+                                reason=f"no department is named '{printable_name(folder)}'",
+                                actor=actor,
+                            )
+                        )
+                        continue
+                    path = rest
+                if not can_gather_for(actor, target):
+                    report.add(
+                        _record_refusal(
+                            records_request=records_request,
+                            department=own,
+                            path=name,
+                            reason=f"you upload for {own.code if own else 'no department'} only, "
+                            f"not {target.code}",
+                            actor=actor,
+                        )
+                    )
+                    continue
+                refusal = _zip_entry_refusal(info)
+                if refusal is None and total_bytes + info.file_size > settings.PACKETDESK_MAX_ZIP_TOTAL_BYTES:
+                    refusal = "the ZIP expands beyond the total size limit; split it"
+                if refusal:
+                    report.add(
+                        _record_refusal(
+                            records_request=records_request,
+                            department=target,
+                            path=name,
+                            reason=refusal,
+                            actor=actor,
+                        )
+                    )
+                    continue
+                try:
+                    with archive.open(info) as raw:
+                        outcome = _gather_one(
+                            records_request=records_request,
+                            department=target,
+                            original_path=path,
+                            stream=_CappedReader(raw, info.file_size),
+                            actor=actor,
+                        )
+                except (
+                    zipfile.BadZipFile,
+                    zipfile.LargeZipFile,
+                    EOFError,
+                    OSError,
+                    NotImplementedError,
+                    RuntimeError,
+                ) as exc:
+                    outcome = _record_refusal(
+                        records_request=records_request,
+                        department=target,
+                        path=name,
+                        reason=f"the ZIP entry cannot be read: {exc}",
+                        actor=actor,
+                    )
+                total_bytes += info.file_size
+                report.add(outcome)
+    with transaction.atomic():
+        _after_gathering(records_request, actor, report, source="zip")
+    return report

@@ -1,0 +1,207 @@
+"""Opening a records request, moving it through its workflow, extending its deadline."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .. import deadlines
+from ..errors import ExtensionRefused, IllegalTransition, InvalidInput, NotPermitted
+from ..models import (
+    Department,
+    ExtensionGround,
+    RecordsRequest,
+    ReferenceCounter,
+    RequesterKind,
+    RequestStatus,
+    StatusTransition,
+)
+from ..roles import is_clerk
+from .audit import record_event
+
+S = RequestStatus
+
+# The workflow: received → gathering → deduplicating → in review → released → closed, with
+# withdrawal and denial possible until release. Dedupe can be re-run from review, and more
+# files can be gathered after a run.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.GATHERING, S.WITHDRAWN, S.DENIED}),
+    S.GATHERING: frozenset({S.DEDUPLICATING, S.WITHDRAWN, S.DENIED}),
+    S.DEDUPLICATING: frozenset({S.IN_REVIEW, S.GATHERING, S.WITHDRAWN, S.DENIED}),
+    S.IN_REVIEW: frozenset({S.RELEASED, S.GATHERING, S.DEDUPLICATING, S.WITHDRAWN, S.DENIED}),
+    S.RELEASED: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.DENIED: frozenset({S.CLOSED}),
+}
+
+OPEN_STATUSES = frozenset({S.RECEIVED, S.GATHERING, S.DEDUPLICATING, S.IN_REVIEW})
+
+
+def city_closures(years: range | list[int]) -> dict[datetime.date, str]:
+    """Weekday closures for these years: California holidays, as the settings adjust them."""
+    extra = {}
+    for iso in settings.PACKETDESK_EXTRA_CLOSURES:
+        extra[datetime.date.fromisoformat(iso)] = "City closure"
+    return deadlines.california_holidays(years, settings.PACKETDESK_IGNORED_HOLIDAYS, extra)
+
+
+def _closures_around(day: datetime.date) -> dict[datetime.date, str]:
+    return city_closures([day.year, day.year + 1])
+
+
+def local_date(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date()
+
+
+def deadline_for(received_at: datetime.datetime) -> deadlines.Deadline:
+    received = local_date(received_at)
+    return deadlines.determination_deadline(received, _closures_around(received))
+
+
+def _next_reference(year: int) -> str:
+    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{year % 100:02d}-{counter.last_number:05d}"
+
+
+def _require_clerk(actor: Any) -> None:
+    if not is_clerk(actor):
+        raise NotPermitted("Only a clerk can do this.")
+
+
+@transaction.atomic
+def open_request(
+    *,
+    actor: Any,
+    requester_name: str,
+    description: str,
+    received_at: datetime.datetime | None = None,
+    requester_email: str = "",
+    requester_organisation: str = "",
+    requester_kind: str = RequesterKind.RESIDENT,
+    assigned_clerk: Any = None,
+    office_of_record: Department | None = None,
+    bates_prefix: str = "",
+) -> RecordsRequest:
+    """Log a new request and compute its 10-day deadline."""
+    _require_clerk(actor)
+    if not requester_name.strip():
+        raise InvalidInput("The requester's name is required.")
+    if not description.strip():
+        raise InvalidInput("Describe the records requested.")
+    received_at = received_at or timezone.now()
+    deadline = deadline_for(received_at)
+    reference = _next_reference(local_date(received_at).year)
+    records_request = RecordsRequest.objects.create(
+        reference=reference,
+        requester_name=requester_name.strip(),
+        requester_email=requester_email,
+        requester_organisation=requester_organisation,
+        requester_kind=requester_kind,
+        description=description.strip(),
+        received_at=received_at,
+        due_date=deadline.due,
+        status=S.RECEIVED,
+        status_changed_at=timezone.now(),
+        assigned_clerk=assigned_clerk or (actor if actor.is_authenticated else None),
+        office_of_record=office_of_record,
+        bates_prefix=bates_prefix or f"PRA{reference.replace('-', '')}",
+    )
+    StatusTransition.objects.create(
+        request=records_request,
+        from_status="",
+        to_status=S.RECEIVED,
+        at=records_request.status_changed_at,
+        actor=actor,
+    )
+    record_event(
+        actor=actor,
+        verb="opened",
+        obj=records_request,
+        request=records_request,
+        details={"due_date": deadline.due.isoformat(), "computation": deadline.explanation()},
+    )
+    return records_request
+
+
+@transaction.atomic
+def move_status(
+    *, actor: Any, records_request: RecordsRequest, to_status: str, note: str = ""
+) -> RecordsRequest:
+    """Move a request to `to_status`, refusing moves the workflow does not allow."""
+    locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
+    current = locked.status
+    if to_status not in S.values:
+        raise InvalidInput(f"'{to_status}' is not a request status.")
+    if to_status not in ALLOWED_TRANSITIONS[current]:
+        allowed = ", ".join(S(s).label.lower() for s in sorted(ALLOWED_TRANSITIONS[current])) or "nothing"
+        raise IllegalTransition(
+            f"A request that is {S(current).label.lower()} cannot become {S(to_status).label.lower()}; "
+            f"it can become: {allowed}.",
+            details={"from": current, "to": to_status},
+        )
+    now = timezone.now()
+    locked.status = to_status
+    locked.status_changed_at = now
+    locked.save(update_fields=["status", "status_changed_at"])
+    StatusTransition.objects.create(
+        request=locked, from_status=current, to_status=to_status, at=now, actor=actor, note=note
+    )
+    record_event(
+        actor=actor,
+        verb="status_changed",
+        obj=locked,
+        request=locked,
+        details={"from": current, "to": to_status, "note": note},
+    )
+    records_request.status = locked.status
+    records_request.status_changed_at = now
+    return locked
+
+
+@transaction.atomic
+def extend_deadline(
+    *, actor: Any, records_request: RecordsRequest, days: int, ground: str, reason: str
+) -> RecordsRequest:
+    """Extend the deadline by up to 14 days with a written reason (Gov. Code § 7922.535(b), (c))."""
+    _require_clerk(actor)
+    locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
+    if locked.extension_days:
+        raise ExtensionRefused("This request has already been extended; the law allows one extension.")
+    if locked.status not in OPEN_STATUSES:
+        raise ExtensionRefused("Only an open request can be extended.")
+    if not 1 <= days <= deadlines.MAX_EXTENSION_DAYS:
+        raise ExtensionRefused(f"An extension is 1 to {deadlines.MAX_EXTENSION_DAYS} days (§ 7922.535(b)).")
+    if ground not in ExtensionGround.values:
+        raise ExtensionRefused("Choose the unusual circumstance of § 7922.535(c) that applies.")
+    if not reason.strip():
+        raise ExtensionRefused("An extension needs a written reason for the requester.")
+    received = local_date(locked.received_at)
+    deadline = deadlines.extended_deadline(received, days, _closures_around(received))
+    locked.extension_days = days
+    locked.extended_due_date = deadline.due
+    locked.extension_ground = ground
+    locked.extension_reason = reason.strip()
+    locked.extended_at = timezone.now()
+    locked.extended_by = actor
+    locked.save()
+    record_event(
+        actor=actor,
+        verb="extended",
+        obj=locked,
+        request=locked,
+        details={
+            "days": days,
+            "ground": ground,
+            "reason": locked.extension_reason,
+            "extended_due_date": deadline.due.isoformat(),
+            "computation": deadline.explanation(),
+        },
+    )
+    return locked
