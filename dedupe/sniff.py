@@ -88,8 +88,5 @@ def sniff_format(head: bytes, file_name: str) -> SniffedType:
     claimed = next((name for name, exts in EXTENSIONS.items() if ext in exts), None)
     mislabelled = claimed is not None and claimed != fmt and fmt != "EMPTY"
     is_image = fmt in IMAGE_FORMATS
-    if is_image:
-        description = f"a {fmt} image"
-    else:
-        description = _DESCRIPTIONS.get(fmt, "not a recognised image format")
+    description = f"a {fmt} image" if is_image else _DESCRIPTIONS.get(fmt, "not a recognised image format")
     return SniffedType(format=fmt, is_image=is_image, mislabelled=mislabelled, description=description)
