@@ -24,7 +24,7 @@ run: install
 	@echo ""
 	@echo "PacketDesk is starting: open http://$(BIND)/ and log in with one of the accounts above."
 	@echo "Web server and Celery worker run together below; Ctrl-C stops both."
-	PACKETDESK_BIND=$(BIND) $(VENV)/bin/honcho -f Procfile start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PACKETDESK_BIND=$(BIND) $(VENV)/bin/honcho -f Procfile start
 
 lint: install
 	$(VENV)/bin/ruff check .
