@@ -1,0 +1,138 @@
+"""manifest.json and manifest.csv from a DedupeResult (DESIGN.md, "manifest.json").
+
+Pure functions: the same result, request and time give the same bytes. Items and groups
+are sorted by path. Keys beyond DESIGN.md's (relation, distances, verification score,
+rotation, page, conflicts) carry each grouping decision's evidence.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Any
+
+from dedupe.types import DedupeResult, Group, MemberEvidence
+
+CSV_COLUMNS = (
+    "path",
+    "page",
+    "department",
+    "sha256",
+    "bates",
+    "capture_date",
+    "capture_date_source",
+    "status",
+    "group",
+    "reason",
+    "relation",
+    "phash_distance",
+    "dhash_distance",
+    "verification_score",
+    "rotation",
+    "conflicts",
+)
+
+
+def _path(key: str) -> str:
+    return key.split("#page=", 1)[0]
+
+
+def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -> dict[str, Any]:
+    """The manifest.json document for one dedupe run."""
+    group_of: dict[str, Group] = {}
+    evidence: dict[str, MemberEvidence] = {}
+    for g in result.groups:
+        for key in g.keys:
+            group_of[key] = g
+        for m in g.members:
+            evidence[m.key] = m
+    items: list[dict[str, Any]] = []
+    for fp in result.fingerprints:
+        g = group_of.get(fp.key)
+        ev = evidence.get(fp.key)
+        capture = fp.metadata.capture
+        item: dict[str, Any] = {
+            "path": _path(fp.key),
+            "department": fp.department,
+            "sha256": fp.sha256,
+            "bates": None,
+            "capture_date": capture.value.isoformat() if capture.value else None,
+            "capture_date_source": str(capture.source),
+            "status": "duplicate" if ev else "delivered",
+            "group": g.id if g else None,
+            "reason": "",
+            "page": fp.page,
+        }
+        if ev and g:
+            item["reason"] = f"duplicate of {g.authoritative}: {ev.explanation}"
+            item.update(
+                relation=str(ev.relation),
+                phash_distance=ev.phash_distance,
+                dhash_distance=ev.dhash_distance,
+                verification_score=ev.verification_score,
+                rotation=ev.rotation,
+            )
+        elif g:
+            item["reason"] = f"authoritative copy ({g.rule}): {g.reason}"
+            item["relation"] = "authoritative"
+        else:
+            item["reason"] = "no duplicate found"
+        if g and g.conflicts:
+            item["conflicts"] = [c.description for c in g.conflicts]
+        items.append((fp.key, item))  # type: ignore[arg-type]
+    for u in result.unreadable:
+        items.append(
+            (  # type: ignore[arg-type]
+                u.key,
+                {
+                    "path": _path(u.key),
+                    "department": u.department,
+                    "sha256": u.sha256,
+                    "bates": None,
+                    "capture_date": None,
+                    "capture_date_source": "unknown",
+                    "status": "unreadable",
+                    "group": None,
+                    "reason": u.reason,
+                    "page": None,
+                },
+            )
+        )
+    items.sort(key=lambda pair: pair[0])  # type: ignore[index]
+    groups = [
+        {
+            "id": g.id,
+            "authoritative": _path(g.authoritative),
+            "rule": g.rule,
+            "reason": g.reason,
+            "members": [_path(k) for k in sorted(g.keys)],
+            "conflicts": [{"field": c.field, "description": c.description} for c in g.conflicts],
+        }
+        for g in sorted(result.groups, key=lambda g: g.authoritative)
+    ]
+    return {
+        "request": request,
+        "generated_at": generated_at.isoformat(),
+        "items": [item for _, item in items],  # type: ignore[misc]
+        "groups": groups,
+        "settings": result.settings,
+    }
+
+
+def manifest_json(manifest: dict[str, Any]) -> str:
+    """Stable JSON text (sorted keys inside objects, UTF-8, trailing newline)."""
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def manifest_csv(manifest: dict[str, Any]) -> str:
+    """One CSV row per item, DESIGN.md's columns first, then the evidence columns."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for item in manifest["items"]:
+        row = {k: ("" if item.get(k) is None else item.get(k)) for k in CSV_COLUMNS}
+        row["conflicts"] = "; ".join(item.get("conflicts", []))
+        writer.writerow(row)
+    return buf.getvalue()

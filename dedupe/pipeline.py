@@ -1,0 +1,121 @@
+"""The engine end to end: gathered files -> fingerprints (in parallel) -> groups.
+
+Decoding is the cost (DESIGN.md, lessons from the field), so fingerprinting fans out over
+a process pool; grouping then runs once over all fingerprints in this process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from multiprocessing import Pool
+from pathlib import Path
+
+from dedupe.grouping import ClerkDecisions, group_fingerprints
+from dedupe.settings import MatchSettings
+from dedupe.types import DedupeResult, Fingerprint, SourceFile, Unreadable
+
+UNASSIGNED_DEPARTMENT = "unassigned"
+
+
+def sources_from_folder(root: str | os.PathLike[str]) -> list[SourceFile]:
+    """Every file under `root`; the first level of sub-folders names the departments.
+
+    Files directly in `root` belong to department "unassigned". Keys are paths relative
+    to `root` with forward slashes. Nothing is skipped (hidden files, non-images): the
+    fingerprinter reports what it cannot read, so every gathered file reaches the index.
+    """
+    base = Path(root)
+    if not base.is_dir():
+        raise NotADirectoryError(f"{base} is not a folder")
+    paths: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames.sort()
+        for name in filenames:
+            path = Path(dirpath) / name
+            paths.append((path.relative_to(base).as_posix(), path))
+    paths.sort()
+    sources = []
+    for order, (key, path) in enumerate(paths):
+        parts = key.split("/")
+        department = parts[0] if len(parts) > 1 else UNASSIGNED_DEPARTMENT
+        try:
+            mtime: float | None = path.stat().st_mtime
+        except OSError:
+            mtime = None  # a dangling link: the fingerprinter will say why it is unreadable
+        sources.append(SourceFile(key, department, str(path), uploaded_order=order, mtime=mtime))
+    return sources
+
+
+def _fingerprint_one(source: SourceFile) -> list[Fingerprint | Unreadable]:
+    # Imported here so the engine (and its tests) load before the fingerprinter exists,
+    # and so each worker process imports it once.
+    from dedupe.fingerprint import fingerprint_file
+
+    try:
+        return list(fingerprint_file(source))
+    except Exception as exc:  # one bad file must never take down a batch
+        return [
+            Unreadable(
+                key=source.key,
+                source_key=source.key,
+                department=source.department,
+                sha256="",
+                byte_size=0,
+                reason=f"could not be read: {type(exc).__name__}: {exc}",
+            )
+        ]
+
+
+def fingerprint_sources(
+    sources: Sequence[SourceFile],
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Fingerprint], list[Unreadable]]:
+    """Fingerprint every source, in a process pool when jobs > 1, keeping input order."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    fingerprints: list[Fingerprint] = []
+    unreadable: list[Unreadable] = []
+    results: Iterable[list[Fingerprint | Unreadable]]
+    if jobs == 1 or len(sources) < 2:
+        results = map(_fingerprint_one, sources)
+        pool = None
+    else:
+        pool = Pool(processes=min(jobs, len(sources)))
+        # Small chunks keep all workers busy when a few files are huge.
+        chunksize = max(1, min(16, len(sources) // (jobs * 8)))
+        results = pool.imap(_fingerprint_one, sources, chunksize=chunksize)
+    try:
+        for done, outcome in enumerate(results, start=1):
+            for item in outcome:
+                (fingerprints if isinstance(item, Fingerprint) else unreadable).append(item)  # type: ignore[arg-type]
+            if progress:
+                progress(done, len(sources))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    return fingerprints, unreadable
+
+
+def run_dedupe(
+    sources: Sequence[SourceFile],
+    settings: MatchSettings | None = None,
+    jobs: int | None = None,
+    *,
+    departments_of_record: Iterable[str] = (),
+    decisions: ClerkDecisions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DedupeResult:
+    """Fingerprint `sources` (jobs processes; default one per CPU) and group the copies."""
+    s = settings or MatchSettings()
+    fingerprints, unreadable = fingerprint_sources(sources, jobs, progress)
+    groups = group_fingerprints(
+        fingerprints, s, departments_of_record=departments_of_record, decisions=decisions
+    )
+    return DedupeResult(
+        fingerprints=tuple(sorted(fingerprints, key=lambda f: f.key)),
+        unreadable=tuple(sorted(unreadable, key=lambda u: u.key)),
+        groups=groups,
+        settings=s.as_dict(),
+    )

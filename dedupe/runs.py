@@ -1,0 +1,633 @@
+"""Dedupe runs of a records request: plan, fingerprint in chunks, group, persist.
+
+The Django edge of the engine. Every step takes ids, reads its state from the database
+and can run twice without harm (Celery delivers at least once, and a killed worker's
+chunks are dispatched again): fingerprints are unique per blob and page, a chunk is
+marked done once, the grouping step replaces its own output. Progress lives on the
+`DedupeRun` row, where the request page and the API read it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dedupe.fingerprint import fingerprint_file
+from dedupe.grouping import ClerkDecisions, group_fingerprints
+from dedupe.metadata import date_from_file_name, find_parcel_numbers
+from dedupe.models import (
+    ACTIVE_RUN_STATES,
+    ClerkDecision,
+    DedupeChunk,
+    DedupeRun,
+    DuplicateGroup,
+    GroupMembership,
+    ImageFingerprint,
+    ItemImage,
+    RunPhase,
+    RunState,
+    signed64,
+    unsigned64,
+)
+from dedupe.settings import MatchSettings
+from dedupe.types import (
+    FINGERPRINT_ALGORITHM_VERSION,
+    CaptureDate,
+    CaptureDateSource,
+    Fingerprint,
+    GeoPoint,
+    ImageMetadata,
+    Relation,
+    SourceFile,
+    Unreadable,
+)
+from records.errors import Conflict, NotPermitted
+from records.models import Blob, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
+from records.roles import is_clerk
+from records.services.audit import record_event
+from records.services.requests import move_status
+
+logger = logging.getLogger(__name__)
+
+# Blobs per fingerprinting task: small enough that two workers share a request evenly and
+# progress moves every few seconds, large enough that task overhead stays under a few %.
+CHUNK_BLOBS = 8
+
+
+def stall_limit() -> datetime.timedelta:
+    """How long a chunk's worker may be silent before the chunk is presumed lost with it.
+
+    Workers report after every blob, which takes well under a second to a few seconds.
+    """
+    return datetime.timedelta(seconds=django_settings.PACKETDESK_STALLED_CHUNK_SECONDS)
+
+
+# Capture-date sources embedded in the bytes; weaker ones are re-derived per item name.
+EMBEDDED_SOURCES = frozenset(
+    {
+        CaptureDateSource.EXIF_ORIGINAL,
+        CaptureDateSource.EXIF_DIGITIZED,
+        CaptureDateSource.EXIF_DATETIME,
+        CaptureDateSource.GPS,
+        CaptureDateSource.TIFF_DATETIME,
+        CaptureDateSource.XMP,
+        CaptureDateSource.PNG_TEXT,
+    }
+)
+
+Dispatch = Callable[[str, tuple], None]
+
+
+def _celery_dispatch(task_name: str, args: tuple) -> None:
+    from dedupe import tasks
+
+    getattr(tasks, task_name).delay(*args)
+
+
+# Tests replace this to run steps in-process; production sends them to the broker.
+dispatch: Dispatch = _celery_dispatch
+
+
+def _after_commit(task_name: str, *args: Any) -> None:
+    transaction.on_commit(lambda: dispatch(task_name, args))
+
+
+# ----------------------------------------------------------------------------- start
+
+
+def start_run(*, actor: Any, records_request: RecordsRequest) -> DedupeRun:
+    """Queue a dedupe run for a request; refused while another run on it is active."""
+    if not is_clerk(actor):
+        raise NotPermitted("Only a clerk can run duplicate detection.")
+    with transaction.atomic():
+        locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
+        active = DedupeRun.objects.filter(request=locked, state__in=ACTIVE_RUN_STATES).first()
+        if active is not None:
+            raise Conflict(
+                f"Duplicate detection is already running on {locked.reference} "
+                f"(started {timezone.localtime(active.created_at):%b %-d %H:%M}); wait for it to finish.",
+                code="run_already_active",
+                details={"run": active.pk},
+            )
+        items = GatheredItem.objects.filter(request=locked, status=ItemStatus.STORED)
+        if not items.exists():
+            raise Conflict("Nothing has been gathered for this request yet.", code="nothing_gathered")
+        try:
+            with transaction.atomic():
+                run = DedupeRun.objects.create(
+                    request=locked,
+                    started_by=actor,
+                    created_at=timezone.now(),
+                    items_total=items.count(),
+                    settings_used=MatchSettings().as_dict(),
+                )
+        except IntegrityError:
+            # Another process created one between our check and our insert.
+            raise Conflict(
+                f"Duplicate detection is already running on {locked.reference}.", code="run_already_active"
+            )
+        if locked.status in (RequestStatus.GATHERING, RequestStatus.IN_REVIEW):
+            move_status(
+                actor=actor,
+                records_request=locked,
+                to_status=RequestStatus.DEDUPLICATING,
+                note="duplicate detection started",
+            )
+        record_event(
+            actor=actor, verb="dedupe_started", obj=run, request=locked, details={"items": run.items_total}
+        )
+        _after_commit("plan_run", run.pk)
+    return run
+
+
+# ------------------------------------------------------------------------------ plan
+
+
+def _blobs_needing_fingerprints(records_request_id: int) -> list[str]:
+    shas = (
+        GatheredItem.objects.filter(request_id=records_request_id, status=ItemStatus.STORED)
+        .values_list("sha256", flat=True)
+        .distinct()
+        .order_by("sha256")
+    )
+    done = set(
+        ImageFingerprint.objects.filter(
+            blob_id__in=list(shas), algorithm_version=FINGERPRINT_ALGORITHM_VERSION
+        ).values_list("blob_id", flat=True)
+    )
+    return [sha for sha in shas if sha not in done]
+
+
+def plan_run(run_id: int) -> None:
+    """Split the run's new blobs into chunks and send them to workers (idempotent)."""
+    with transaction.atomic():
+        run = DedupeRun.objects.select_for_update().get(pk=run_id)
+        if run.state not in ACTIVE_RUN_STATES:
+            return
+        if run.state == RunState.QUEUED:
+            pending = _blobs_needing_fingerprints(run.request_id)
+            for index in range(0, len(pending), CHUNK_BLOBS):
+                DedupeChunk.objects.create(
+                    run=run, index=index // CHUNK_BLOBS, blob_shas=pending[index : index + CHUNK_BLOBS]
+                )
+            now = timezone.now()
+            run.state = RunState.RUNNING
+            run.phase = RunPhase.FINGERPRINTING
+            run.started_at = run.progress_at = now
+            run.blobs_total = len(pending)
+            run.chunks_total = (len(pending) + CHUNK_BLOBS - 1) // CHUNK_BLOBS
+            run.save()
+    dispatch_pending_chunks(run_id)
+    _finish_fingerprinting_if_complete(run_id)
+
+
+def dispatch_pending_chunks(run_id: int, stalled_before: datetime.datetime | None = None) -> int:
+    """Send unfinished chunks to the workers: all, or those no live worker is working on.
+
+    With `stalled_before`, a chunk a worker reported on after that moment is left to it;
+    chunks no worker has claimed are sent again (their message may have died with a
+    worker that had prefetched it; a second copy of a live message is harmless).
+    """
+    chunks = DedupeChunk.objects.filter(run_id=run_id, done=False)
+    if stalled_before is not None:
+        chunks = chunks.filter(claimed_at__isnull=True) | chunks.filter(claimed_at__lt=stalled_before)
+    ids = list(chunks.values_list("pk", flat=True))
+    DedupeChunk.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
+    for chunk_id in ids:
+        dispatch("fingerprint_chunk", (run_id, chunk_id))
+    return len(ids)
+
+
+# ----------------------------------------------------------------------- fingerprint
+
+
+def _fingerprint_rows(blob: Blob, results: Iterable[Fingerprint | Unreadable]) -> list[ImageFingerprint]:
+    rows = []
+    for result in results:
+        if isinstance(result, Unreadable):
+            page = int(result.key.rsplit("#page=", 1)[1]) if "#page=" in result.key else 0
+            rows.append(
+                ImageFingerprint(
+                    blob=blob, page=page, unreadable_reason=result.reason, format=result.format or ""
+                )
+            )
+            continue
+        meta = result.metadata
+        blocks = [(result.phash >> shift) & 0xFFFF for shift in (48, 32, 16, 0)]
+        rows.append(
+            ImageFingerprint(
+                blob=blob,
+                page=result.page or 0,
+                format=result.format,
+                pixel_sha256=result.pixel_sha256,
+                width=result.width,
+                height=result.height,
+                phash=signed64(result.phash),
+                dhash=signed64(result.dhash),
+                phash_rot90=signed64(result.rotated_phashes[0]),
+                phash_rot180=signed64(result.rotated_phashes[1]),
+                phash_rot270=signed64(result.rotated_phashes[2]),
+                phash_block0=blocks[0],
+                phash_block1=blocks[1],
+                phash_block2=blocks[2],
+                phash_block3=blocks[3],
+                quality=result.quality,
+                low_information=result.low_information,
+                document_like=result.document_like,
+                thumbnail=result.thumbnail,
+                thumb_width=result.thumb_size[0],
+                thumb_height=result.thumb_size[1],
+                preview_jpeg=result.preview_jpeg,
+                jpeg_quality=result.jpeg_quality,
+                capture_date=meta.capture.value.isoformat() if meta.capture.value else "",
+                capture_date_source=meta.capture.source,
+                capture_utc_offset=meta.capture.utc_offset or "",
+                camera_make=meta.camera_make or "",
+                camera_model=meta.camera_model or "",
+                gps_latitude=meta.gps.latitude if meta.gps else None,
+                gps_longitude=meta.gps.longitude if meta.gps else None,
+                parcels=list(meta.parcels),
+                has_original_metadata=meta.has_original_metadata,
+            )
+        )
+    return rows
+
+
+def fingerprint_blob(sha256: str) -> bool:
+    """Fingerprint one stored blob unless it already is. True when this call did the work."""
+    if ImageFingerprint.objects.filter(
+        blob_id=sha256, algorithm_version=FINGERPRINT_ALGORITHM_VERSION
+    ).exists():
+        return False
+    blob = Blob.objects.get(pk=sha256)
+    # "blob" as the key: metadata taken from a file's name belongs to each item, not the bytes.
+    try:
+        path = default_storage.path(blob.file.name)
+        results = fingerprint_file(SourceFile(key="blob", department="", disk_path=path))
+    except NotImplementedError:  # object storage: copy to a local temporary file first
+        with tempfile.NamedTemporaryFile() as tmp, default_storage.open(blob.file.name, "rb") as src:
+            while chunk := src.read(1024 * 1024):
+                tmp.write(chunk)
+            tmp.flush()
+            results = fingerprint_file(SourceFile(key="blob", department="", disk_path=tmp.name))
+    rows = _fingerprint_rows(blob, results)
+    try:
+        with transaction.atomic():
+            ImageFingerprint.objects.bulk_create(rows)
+    except IntegrityError:
+        return False  # another worker stored the same blob's fingerprints first
+    return True
+
+
+def fingerprint_chunk(run_id: int, chunk_id: int) -> None:
+    """Fingerprint one chunk of a run's blobs, reporting progress after each (idempotent)."""
+    chunk = DedupeChunk.objects.select_related("run").get(pk=chunk_id)
+    if chunk.run.state != RunState.RUNNING:
+        return
+    if not chunk.done:
+        for sha in chunk.blob_shas:
+            DedupeChunk.objects.filter(pk=chunk_id).update(claimed_at=timezone.now())
+            if fingerprint_blob(sha):
+                DedupeRun.objects.filter(pk=run_id).update(
+                    blobs_done=F("blobs_done") + 1, progress_at=timezone.now()
+                )
+        DedupeChunk.objects.filter(pk=chunk_id, done=False).update(done=True, finished_at=timezone.now())
+    _finish_fingerprinting_if_complete(run_id)
+
+
+def _finish_fingerprinting_if_complete(run_id: int) -> None:
+    if DedupeChunk.objects.filter(run_id=run_id, done=False).exists():
+        return
+    with transaction.atomic():
+        # Exactly one caller wins the move from fingerprinting to grouping.
+        won = DedupeRun.objects.filter(
+            pk=run_id, state=RunState.RUNNING, phase=RunPhase.FINGERPRINTING
+        ).update(phase=RunPhase.GROUPING, fingerprinted_at=timezone.now(), progress_at=timezone.now())
+        if won:
+            _after_commit("group_run", run_id)
+
+
+# --------------------------------------------------------------------------- group
+
+
+def _item_capture(fp: ImageFingerprint, gathered_path: str) -> tuple[str, str, str]:
+    if fp.capture_date and fp.capture_date_source in EMBEDDED_SOURCES:
+        return fp.capture_date, fp.capture_date_source, fp.capture_utc_offset
+    from_name = date_from_file_name(gathered_path)
+    if from_name is not None:
+        return from_name.isoformat(), CaptureDateSource.FILE_NAME, ""
+    return "", CaptureDateSource.UNKNOWN, ""
+
+
+def sync_item_images(records_request: RecordsRequest) -> list[ItemImage]:
+    """One ItemImage per page of every stored item, with the item's own metadata."""
+    items = GatheredItem.objects.filter(request=records_request, status=ItemStatus.STORED).select_related(
+        "department"
+    )
+    fingerprints: dict[str, list[ImageFingerprint]] = {}
+    for fp in ImageFingerprint.objects.filter(
+        blob_id__in=items.values("sha256"), algorithm_version=FINGERPRINT_ALGORITHM_VERSION
+    ).order_by("blob_id", "page"):
+        fingerprints.setdefault(fp.blob_id, []).append(fp)
+    existing = {(i.item_id, i.page): i for i in ItemImage.objects.filter(item__request=records_request)}
+    images = []
+    for item in items:
+        path = item.gathered_path
+        for fp in fingerprints.get(item.sha256, []):
+            key = f"{path}#page={fp.page}" if fp.page else path
+            capture, source, offset = _item_capture(fp, path)
+            values = {
+                "fingerprint": fp,
+                "key": key,
+                "capture_date": capture,
+                "capture_date_source": source,
+                "capture_utc_offset": offset,
+                "parcels": sorted(set(fp.parcels) | set(find_parcel_numbers([path]))),
+                "unreadable_reason": fp.unreadable_reason,
+            }
+            image = existing.get((item.pk, fp.page))
+            if image is None:
+                image = ItemImage.objects.create(item=item, page=fp.page, **values)
+            else:
+                for name, value in values.items():
+                    setattr(image, name, value)
+                image.save()
+            image.item = item  # keeps engine_fingerprint free of a query per image
+            images.append(image)
+    return images
+
+
+def engine_fingerprint(image: ItemImage) -> Fingerprint:
+    """The engine's view of a stored image (the inverse of `_fingerprint_rows`, per item)."""
+    fp = image.fingerprint
+    item = image.item
+    capture_value = datetime.datetime.fromisoformat(image.capture_date) if image.capture_date else None
+    return Fingerprint(
+        key=image.key,
+        source_key=item.gathered_path,
+        department=item.department.code if item.department_id else "",
+        sha256=item.sha256,
+        pixel_sha256=fp.pixel_sha256,
+        byte_size=item.byte_size,
+        format=fp.format,
+        mislabelled=item.mislabelled,
+        width=fp.width,
+        height=fp.height,
+        page=fp.page or None,
+        phash=unsigned64(fp.phash),
+        dhash=unsigned64(fp.dhash),
+        rotated_phashes=(
+            unsigned64(fp.phash_rot90),
+            unsigned64(fp.phash_rot180),
+            unsigned64(fp.phash_rot270),
+        ),
+        quality=fp.quality,
+        low_information=fp.low_information,
+        document_like=fp.document_like,
+        thumbnail=bytes(fp.thumbnail),
+        thumb_size=(fp.thumb_width, fp.thumb_height),
+        jpeg_quality=fp.jpeg_quality,
+        metadata=ImageMetadata(
+            capture=CaptureDate(
+                capture_value, CaptureDateSource(image.capture_date_source), image.capture_utc_offset or None
+            ),
+            camera_make=fp.camera_make or None,
+            camera_model=fp.camera_model or None,
+            gps=GeoPoint(fp.gps_latitude, fp.gps_longitude) if fp.gps_latitude is not None else None,
+            parcels=tuple(image.parcels),
+            has_original_metadata=fp.has_original_metadata,
+        ),
+        uploaded_order=item.pk,
+    )
+
+
+def clerk_decisions(records_request: RecordsRequest) -> ClerkDecisions:
+    rows = list(ClerkDecision.objects.filter(request=records_request))
+    K = ClerkDecision.Kind
+    return ClerkDecisions(
+        distinct_pairs=ClerkDecisions.pairs((d.first_key, d.second_key) for d in rows if d.kind == K.SPLIT),
+        forced_merges=ClerkDecisions.pairs((d.first_key, d.second_key) for d in rows if d.kind == K.MERGE),
+        # Later decisions win: dict order keeps the last one per anchor.
+        forced_authority={d.first_key: d.second_key for d in rows if d.kind == K.AUTHORITY},
+    )
+
+
+def group_run(run_id: int) -> None:
+    """Group the request's fingerprints, persist the groups and the run's metrics (idempotent)."""
+    run = DedupeRun.objects.select_related("request", "request__office_of_record").get(pk=run_id)
+    if run.state != RunState.RUNNING or run.phase != RunPhase.GROUPING:
+        return
+    records_request = run.request
+    with transaction.atomic():
+        images = sync_item_images(records_request)
+    readable = [i for i in images if not i.unreadable_reason]
+    by_key = {i.key: i for i in images}
+    fingerprints = [engine_fingerprint(i) for i in readable]
+    office = records_request.office_of_record
+    groups = group_fingerprints(
+        fingerprints,
+        MatchSettings(),
+        departments_of_record=[office.code] if office else [],
+        decisions=clerk_decisions(records_request),
+    )
+    decided_authority = {
+        d.second_key: d
+        for d in ClerkDecision.objects.filter(request=records_request, kind=ClerkDecision.Kind.AUTHORITY)
+    }
+    with transaction.atomic():
+        locked = DedupeRun.objects.select_for_update().get(pk=run_id)
+        if locked.state != RunState.RUNNING:
+            return
+        DuplicateGroup.objects.filter(run=locked).delete()  # a repeated step replaces its output
+        for group in groups:
+            override = decided_authority.get(group.authoritative) if group.rule == "clerk_override" else None
+            reason = group.reason
+            if override is not None:
+                who = override.decided_by.get_username() if override.decided_by else "a clerk"
+                reason = f"chosen by {who}: {override.reason}"
+            row = DuplicateGroup.objects.create(
+                run=locked,
+                request=records_request,
+                engine_id=group.id,
+                authoritative=by_key[group.authoritative],
+                rule=group.rule,
+                reason=reason,
+                conflicts=[{"field": c.field, "description": c.description} for c in group.conflicts],
+                decided_by=override.decided_by if override else None,
+            )
+            memberships = [
+                GroupMembership(group=row, image=by_key[group.authoritative], is_authoritative=True)
+            ]
+            for member in group.members:
+                memberships.append(
+                    GroupMembership(
+                        group=row,
+                        image=by_key[member.key],
+                        relation=member.relation,
+                        phash_distance=member.phash_distance,
+                        dhash_distance=member.dhash_distance,
+                        verification_score=member.verification_score,
+                        rotation=member.rotation,
+                        explanation=member.explanation,
+                    )
+                )
+            GroupMembership.objects.bulk_create(memberships)
+        locked.counts = run_counts(records_request, images, groups)
+        locked.state = RunState.COMPLETED
+        locked.phase = RunPhase.DONE
+        locked.finished_at = locked.progress_at = timezone.now()
+        locked.save()
+        if records_request.status == RequestStatus.DEDUPLICATING:
+            move_status(
+                actor=None,
+                records_request=records_request,
+                to_status=RequestStatus.IN_REVIEW,
+                note="duplicate detection finished",
+            )
+        record_event(
+            actor=None,
+            verb="dedupe_completed",
+            obj=locked,
+            request=records_request,
+            details={"groups": len(groups), **locked.counts.get("total", {})},
+        )
+
+
+def run_counts(records_request: RecordsRequest, images: list[ItemImage], groups) -> dict:
+    """Metrics inputs: per department and in total, what was gathered and what the packet drops."""
+    relation_of: dict[str, str] = {}
+    for group in groups:
+        for member in group.members:
+            relation_of[member.key] = member.relation
+    per_department: dict[str, dict[str, int]] = {}
+    all_items = GatheredItem.objects.filter(request=records_request).select_related("department")
+    image_keys_by_item: dict[int, list[ItemImage]] = {}
+    for image in images:
+        image_keys_by_item.setdefault(image.item_id, []).append(image)
+    for item in all_items:
+        code = item.department.code if item.department_id else "_unassigned"
+        row = per_department.setdefault(
+            code,
+            {
+                "gathered": 0,
+                "unique": 0,
+                "exact_duplicates": 0,
+                "near_duplicates": 0,
+                "unreadable": 0,
+                "bytes_gathered": 0,
+                "bytes_saved": 0,
+            },
+        )
+        row["gathered"] += 1
+        row["bytes_gathered"] += item.byte_size
+        item_images = image_keys_by_item.get(item.pk, [])
+        if (
+            item.status != ItemStatus.STORED
+            or not item_images
+            or all(i.unreadable_reason for i in item_images)
+        ):
+            row["unreadable"] += 1
+            continue
+        relations = {relation_of.get(i.key) for i in item_images}
+        if relations == {None} or None in relations:
+            row["unique"] += 1
+        elif relations <= {Relation.EXACT, Relation.SAME_PIXELS}:
+            row["exact_duplicates"] += 1
+            row["bytes_saved"] += item.byte_size
+        else:
+            row["near_duplicates"] += 1
+            row["bytes_saved"] += item.byte_size
+    total = {
+        key: sum(d[key] for d in per_department.values()) for key in next(iter(per_department.values()), {})
+    }
+    return {"total": total, "departments": per_department}
+
+
+# -------------------------------------------------------------------- progress, resume
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    run_id: int
+    state: str
+    phase: str
+    phase_label: str
+    done: int
+    total: int
+    elapsed_seconds: float
+    remaining_seconds: float | None
+    error: str
+
+    @property
+    def percent(self) -> int:
+        if self.state == RunState.COMPLETED:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+def run_progress(run: DedupeRun, now: datetime.datetime | None = None) -> RunProgress:
+    now = now or timezone.now()
+    end = run.finished_at or now
+    elapsed = (end - (run.started_at or run.created_at)).total_seconds()
+    remaining = None
+    if run.phase == RunPhase.FINGERPRINTING and run.blobs_done and run.started_at:
+        rate = (now - run.started_at).total_seconds() / run.blobs_done
+        remaining = rate * (run.blobs_total - run.blobs_done)
+    elif run.state == RunState.COMPLETED:
+        remaining = 0.0
+    return RunProgress(
+        run_id=run.pk,
+        state=run.state,
+        phase=run.phase,
+        phase_label=RunPhase(run.phase).label,
+        done=run.blobs_done,
+        total=run.blobs_total,
+        elapsed_seconds=round(elapsed, 1),
+        remaining_seconds=round(remaining, 1) if remaining is not None else None,
+        error=run.error,
+    )
+
+
+def fail_run(run_id: int, error: str) -> None:
+    """Mark a run failed with a reason a clerk can read; a new run can then be started."""
+    with transaction.atomic():
+        run = DedupeRun.objects.select_for_update().select_related("request").get(pk=run_id)
+        if run.state not in ACTIVE_RUN_STATES:
+            return
+        run.state = RunState.FAILED
+        run.error = error[:2000]
+        run.finished_at = timezone.now()
+        run.save()
+        record_event(
+            actor=None, verb="dedupe_failed", obj=run, request=run.request, details={"error": run.error}
+        )
+
+
+def resume_active_runs(stalled_after: datetime.timedelta = datetime.timedelta(0)) -> int:
+    """Send again whatever active runs still wait for; called when a worker starts.
+
+    A broker without acknowledgements (the file-system one) loses the messages a killed
+    worker had taken; the database still says what is unfinished, so nothing is lost.
+    """
+    resumed = 0
+    cutoff = timezone.now() - stalled_after
+    for run in DedupeRun.objects.filter(state__in=ACTIVE_RUN_STATES):
+        if run.state == RunState.QUEUED:
+            dispatch("plan_run", (run.pk,))
+        elif run.phase == RunPhase.FINGERPRINTING:
+            dispatch_pending_chunks(run.pk, stalled_before=cutoff)
+            _finish_fingerprinting_if_complete(run.pk)
+        elif run.phase == RunPhase.GROUPING:
+            dispatch("group_run", (run.pk,))
+        resumed += 1
+    return resumed

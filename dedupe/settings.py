@@ -1,0 +1,79 @@
+"""The named thresholds and the authority rule order the matcher uses, in one frozen value.
+
+Every number a grouping decision depends on lives here with the reason for its default, so
+the index can print the thresholds that were in force and a re-run with the same settings
+gives the same groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+# DESIGN.md section 6: department of record -> most complete original (most pixels, least
+# re-compressed, original metadata present) -> earliest capture -> earliest upload ->
+# smallest SHA-256.
+DEFAULT_AUTHORITY_ORDER: tuple[str, ...] = (
+    "department_of_record",
+    "most_pixels",
+    "least_recompressed",
+    "original_metadata",
+    "earliest_capture",
+    "earliest_upload",
+    "smallest_sha256",
+)
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Thresholds for candidate search, pixel verification, relations and conflicts."""
+
+    # Candidates: pHash Hamming radius. 11 is the largest radius that the 4 x 16-bit
+    # multi-index can serve with 2-bit probes per block (pigeonhole: 11 // 4 == 2); above
+    # it the index cost jumps ~5x. Re-encodes and resizes sit at 0-6 bits; small crops
+    # and re-scans at 6-14, which the dHash radius and the cluster re-check pick up.
+    phash_radius: int = 11
+    # A second candidate source: dHash reacts differently to crops and tone changes.
+    dhash_radius: int = 11
+    # Also search hashes of 90 % windows of each thumbnail against whole thumbnails, so a
+    # copy cropped by 5-15 % (pHash distance often 15-25) still becomes a candidate.
+    search_crops: bool = True
+    crop_window_radius: int = 11
+    # Also search the pHashes of pixels turned 90/180/270 degrees (pages scanned upside
+    # down, copies whose EXIF orientation tag was stripped).
+    search_rotations: bool = True
+
+    # Verification: normalised cross-correlation of the aligned thumbnails (1.0 =
+    # identical up to brightness and contrast).
+    same_image_score: float = 0.90  # at or above: the same picture
+    near_identical_score: float = 0.80  # at or above (below same_image): another moment
+    # Local check: no tile of the aligned thumbnails may disagree by more than this mean
+    # absolute difference (0..1, after matching brightness/contrast). Catches a changed
+    # field on a form or a different person in one corner of an otherwise equal scene.
+    tile_difference_limit: float = 0.16
+    # Photos may differ in a few tiles (an overlaid timestamp, a watermark).
+    photo_tiles_allowed_to_differ: int = 3
+    # Document-like images: the finer check correlates the 256-px page views area by area
+    # (8 x 8 areas, each allowed a 3-px shift). Two different forms on one template differ
+    # only where somebody wrote; one area whose marks correlate below 1 - this keeps them
+    # apart. Measured on generated forms: re-scans (blur, noise, 0.8 degree turn) <= 0.07,
+    # one changed word >= 0.14.
+    document_ink_difference_limit: float = 0.10
+    document_tiles_allowed_to_differ: int = 0
+    # Crop tolerance: alignments tried when the plain overlay does not verify.
+    crop_scales: tuple[float, ...] = (0.96, 0.92, 0.88)
+    # Capture times this far apart (seconds), both known, mark another moment.
+    burst_max_seconds: float = 600.0
+    # A cluster larger than this is verified only along candidate edges (keeps the
+    # all-against-authority re-check linear in practice).
+    recheck_cluster_limit: int = 200
+
+    # Conflicts (DESIGN.md section 7).
+    conflict_capture_days: float = 1.0
+    conflict_place_metres: float = 100.0
+
+    authority_order: tuple[str, ...] = DEFAULT_AUTHORITY_ORDER
+
+    def as_dict(self) -> dict:
+        """The thresholds as plain JSON-able values, for the index's explanation."""
+        values = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}

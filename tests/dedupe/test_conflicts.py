@@ -1,0 +1,50 @@
+"""A group whose members disagree on date, parcel or place says what disagrees and who said it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dedupe.conflicts import find_conflicts, haversine_metres
+from dedupe.types import GeoPoint
+from tests.dedupe.builders import fingerprint_of, metadata, scene
+
+PICTURE = scene(9)
+
+
+def test_conflicting_capture_dates_are_flagged() -> None:
+    a = fingerprint_of(PICTURE, "police/a.jpg", "police", meta=metadata(datetime(2024, 3, 12, 10)))
+    b = fingerprint_of(PICTURE, "parks/b.jpg", "parks", meta=metadata(datetime(2024, 3, 15, 10)))
+    (conflict,) = find_conflicts([a, b])
+    assert conflict.field == "capture_date"
+    assert "3 days" in conflict.description
+    assert "police" in conflict.description and "parks" in conflict.description
+
+
+def test_dates_within_a_day_and_unknown_dates_do_not_conflict() -> None:
+    a = fingerprint_of(PICTURE, "a.jpg", meta=metadata(datetime(2024, 3, 12, 10)))
+    b = fingerprint_of(PICTURE, "b.jpg", meta=metadata(datetime(2024, 3, 12, 22)))
+    c = fingerprint_of(PICTURE, "c.jpg")
+    assert find_conflicts([a, b, c]) == ()
+
+
+def test_different_parcels_are_flagged_with_departments() -> None:
+    a = fingerprint_of(PICTURE, "police/a.jpg", "police", meta=metadata(parcels=("1234-567-890",)))
+    b = fingerprint_of(PICTURE, "planning/b.jpg", "planning", meta=metadata(parcels=("1234-567-891",)))
+    (conflict,) = find_conflicts([a, b])
+    assert conflict.field == "parcel"
+    assert "1234-567-890 (police)" in conflict.description
+    assert "1234-567-891 (planning)" in conflict.description
+
+
+def test_places_more_than_100_m_apart_are_flagged() -> None:
+    a = fingerprint_of(PICTURE, "a.jpg", "police", meta=metadata(gps=(34.0522, -118.2437)))
+    near = fingerprint_of(PICTURE, "b.jpg", "parks", meta=metadata(gps=(34.0526, -118.2437)))
+    far = fingerprint_of(PICTURE, "c.jpg", "parks", meta=metadata(gps=(34.0552, -118.2437)))
+    assert find_conflicts([a, near]) == ()
+    (conflict,) = find_conflicts([a, far])
+    assert conflict.field == "place" and "334 m" in conflict.description
+
+
+def test_haversine_matches_a_known_distance() -> None:
+    # One degree of latitude is about 111.2 km.
+    assert abs(haversine_metres(GeoPoint(0, 0), GeoPoint(1, 0)) - 111_195) < 50

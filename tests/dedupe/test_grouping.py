@@ -1,0 +1,162 @@
+"""Grouping: verified on pixels, never chained, deterministic, and clerk decisions respected."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from dedupe.grouping import ClerkDecisions, group_fingerprints
+from dedupe.types import Relation
+from tests.dedupe.builders import blend, fingerprint_of, form, metadata, reencode, rescan, scene
+
+ORIGINAL = scene(1)
+OTHER = scene(2)
+
+
+def _members(groups) -> list[set[str]]:
+    return [set(g.keys) for g in groups]
+
+
+def test_exact_copy_and_reencode_join_the_original() -> None:
+    original = fingerprint_of(ORIGINAL, "police/a.jpg", data=b"bytes-a")
+    copy = fingerprint_of(ORIGINAL, "parks/a.jpg", "parks", data=b"bytes-a", uploaded_order=1)
+    lower, data = reencode(ORIGINAL, 60)
+    reencoded = fingerprint_of(lower, "planning/a.jpg", "planning", data=data, jpeg_quality=60)
+    (group,) = group_fingerprints([original, copy, reencoded])
+    relations = {m.key: m.relation for m in group.members}
+    assert group.authoritative == "police/a.jpg"
+    assert relations == {"parks/a.jpg": Relation.EXACT, "planning/a.jpg": Relation.SAME_IMAGE}
+    assert "re-encoded at lower quality" in group.members[1].explanation
+
+
+def test_rotated_copy_joins_its_original() -> None:
+    original = fingerprint_of(ORIGINAL, "a.jpg")
+    turned = fingerprint_of(ORIGINAL.rotate(90, expand=True), "b.jpg")
+    (group,) = group_fingerprints([original, turned])
+    (member,) = group.members
+    assert member.relation is Relation.SAME_IMAGE and member.rotation in (90, 270)
+
+
+def test_page_scanned_upside_down_joins_its_original() -> None:
+    page = form(["John Smith", "123 Main St", "Pass"])
+    original = fingerprint_of(page, "clerk/form.png", fmt="PNG")
+    upside_down = fingerprint_of(rescan(page.rotate(180)), "police/scan.jpg")
+    (group,) = group_fingerprints([original, upside_down])
+    assert group.members[0].rotation == 180
+
+
+def test_small_crop_and_resize_join_the_original() -> None:
+    original = fingerprint_of(ORIGINAL, "a.jpg")
+    cropped = fingerprint_of(ORIGINAL.crop((0, 0, 295, 221)), "b.jpg")
+    resized = fingerprint_of(ORIGINAL.resize((80, 60)), "c.jpg")
+    (group,) = group_fingerprints([original, cropped, resized])
+    assert set(group.keys) == {"a.jpg", "b.jpg", "c.jpg"}
+
+
+def test_two_forms_on_one_template_stay_apart() -> None:
+    first = fingerprint_of(form(["John Smith", "123 Main St", "Pass"]), "a.png", fmt="PNG")
+    second = fingerprint_of(form(["Maria Garcia", "77 Oak Ave", "Fail"], seed=1), "b.png", fmt="PNG")
+    one_word = fingerprint_of(form(["John Smith", "123 Main St", "Fail"]), "c.png", fmt="PNG")
+    assert first.document_like
+    assert group_fingerprints([first, second, one_word]) == ()
+
+
+def test_rescanned_form_joins_its_original() -> None:
+    page = form(["John Smith", "123 Main St", "Pass"])
+    original = fingerprint_of(page, "a.png", fmt="PNG")
+    scanned = fingerprint_of(rescan(page), "b.jpg")
+    (group,) = group_fingerprints([original, scanned])
+    assert group.members[0].relation is Relation.SAME_IMAGE
+
+
+def test_different_pictures_stay_apart() -> None:
+    assert group_fingerprints([fingerprint_of(scene(s), f"{s}.jpg") for s in range(8)]) == ()
+
+
+def test_chain_a_b_c_with_a_far_from_c_is_not_one_group() -> None:
+    # b is a blend between a and c: near enough to each, while a and c are too far apart.
+    # a has the most pixels, so it is the authoritative copy of anything it joins.
+    a = fingerprint_of(ORIGINAL, "a.jpg")
+    b = fingerprint_of(blend(ORIGINAL, OTHER, 0.3).resize((160, 120)), "b.jpg")
+    c = fingerprint_of(blend(ORIGINAL, OTHER, 0.6).resize((160, 120)), "c.jpg")
+    assert group_fingerprints([a, b]) and group_fingerprints([b, c]) and not group_fingerprints([a, c])
+    groups = group_fingerprints([c, b, a])
+    assert _members(groups) == [{"a.jpg", "b.jpg"}]
+
+
+def test_near_blank_pages_are_never_matched_perceptually() -> None:
+    white = Image.new("RGB", (850, 1100), (255, 255, 255))
+    speck = white.copy()
+    speck.putpixel((400, 500), (0, 0, 0))
+    blue = Image.new("RGB", (850, 1100), (30, 60, 200))
+    fps = [fingerprint_of(im, k) for im, k in ((white, "w.png"), (speck, "s.png"), (blue, "b.png"))]
+    assert all(f.low_information for f in fps)
+    assert group_fingerprints(fps) == ()
+    exact = fingerprint_of(white, "w2.png")
+    (group,) = group_fingerprints([*fps, exact])
+    assert group.members[0].relation is Relation.SAME_PIXELS
+
+
+def test_burst_shot_seconds_apart_is_a_near_identical_shot() -> None:
+    rng = np.random.default_rng(0)
+    shifted = np.roll(np.asarray(ORIGINAL, dtype=float), 2, axis=1) + rng.normal(0, 4, (240, 320, 3))
+    burst = Image.fromarray(np.clip(shifted, 0, 255).astype(np.uint8))
+    a = fingerprint_of(ORIGINAL, "a.jpg", meta=metadata(datetime(2024, 5, 1, 10, 0, 0)))
+    b = fingerprint_of(burst, "b.jpg", meta=metadata(datetime(2024, 5, 1, 10, 0, 3)))
+    (group,) = group_fingerprints([a, b])
+    assert group.members[0].relation is Relation.NEAR_IDENTICAL_SHOT
+    assert "3 s apart" in group.members[0].explanation
+
+
+def test_distinct_pair_is_never_merged() -> None:
+    a = fingerprint_of(ORIGINAL, "a.jpg")
+    b = fingerprint_of(reencode(ORIGINAL)[0], "b.jpg")
+    c = fingerprint_of(ORIGINAL.resize((160, 120)), "c.jpg")
+    decisions = ClerkDecisions(distinct_pairs=ClerkDecisions.pairs([("b.jpg", "c.jpg")]))
+    groups = group_fingerprints([a, b, c], decisions=decisions)
+    assert not any({"b.jpg", "c.jpg"} <= keys for keys in _members(groups))
+    assert any({"a.jpg", "b.jpg"} <= keys for keys in _members(groups))
+
+
+def test_forced_merge_and_forced_authority_are_honoured() -> None:
+    a = fingerprint_of(ORIGINAL, "a.jpg")
+    b = fingerprint_of(OTHER, "b.jpg")
+    decisions = ClerkDecisions(
+        forced_merges=ClerkDecisions.pairs([("a.jpg", "b.jpg")]), forced_authority={"a.jpg": "b.jpg"}
+    )
+    (group,) = group_fingerprints([a, b], decisions=decisions)
+    assert (group.authoritative, group.rule) == ("b.jpg", "clerk_override")
+    assert "merged by a clerk" in group.members[0].explanation
+
+
+def _corpus() -> list:
+    fps = [fingerprint_of(ORIGINAL, "p/a.jpg", data=b"a")]
+    fps.append(fingerprint_of(ORIGINAL, "q/a.jpg", data=b"a"))
+    fps.append(fingerprint_of(reencode(ORIGINAL)[0], "q/b.jpg"))
+    fps.append(fingerprint_of(ORIGINAL.resize((160, 120)), "r/c.jpg"))
+    fps.append(fingerprint_of(blend(ORIGINAL, OTHER, 0.15), "r/d.jpg"))
+    fps.append(fingerprint_of(OTHER, "r/e.jpg"))
+    fps.append(fingerprint_of(reencode(OTHER)[0], "p/f.jpg"))
+    fps.append(fingerprint_of(scene(3), "p/g.jpg"))
+    return fps
+
+
+CORPUS = _corpus()
+
+
+@given(st.permutations(CORPUS))
+@settings(max_examples=15, deadline=None)
+def test_grouping_is_deterministic_under_input_order(order) -> None:
+    assert group_fingerprints(order) == group_fingerprints(CORPUS)
+
+
+def test_every_item_is_in_at_most_one_group() -> None:
+    seen: list[str] = []
+    for group in group_fingerprints(CORPUS):
+        seen.extend(group.keys)
+        assert group.authoritative not in {m.key for m in group.members}
+    assert len(seen) == len(set(seen))
