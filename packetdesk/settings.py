@@ -168,6 +168,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "store_processed": False,
     }
+# A dedupe chunk whose worker has not reported for this long is sent to another worker.
+PACKETDESK_STALLED_CHUNK_SECONDS = env.int("PACKETDESK_STALLED_CHUNK_SECONDS", default=30)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_SERIALIZER = "json"

@@ -60,3 +60,36 @@ def audit_trail(user: Any, records_request: RecordsRequest) -> QuerySet[AuditEve
     if not (is_clerk(user) or is_manager(user)):
         return AuditEvent.objects.none()
     return AuditEvent.objects.filter(request=records_request).select_related("actor")
+
+
+def latest_completed_run(records_request: RecordsRequest):
+    from dedupe.models import DedupeRun, RunState
+
+    return (
+        DedupeRun.objects.filter(request=records_request, state=RunState.COMPLETED)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def current_groups(user: Any, records_request: RecordsRequest):
+    """The duplicate groups of the request's latest completed run, members prefetched."""
+    from django.db.models import Prefetch
+
+    from dedupe.models import DuplicateGroup, GroupMembership
+
+    run = latest_completed_run(records_request)
+    if run is None or not (is_clerk(user) or is_manager(user)):
+        return DuplicateGroup.objects.none()
+    members = GroupMembership.objects.select_related("image__item__department", "image__fingerprint")
+    return (
+        DuplicateGroup.objects.filter(run=run)
+        .select_related("authoritative__item__department")
+        .prefetch_related(Prefetch("memberships", queryset=members))
+    )
+
+
+def active_run(records_request: RecordsRequest):
+    from dedupe.models import ACTIVE_RUN_STATES, DedupeRun
+
+    return DedupeRun.objects.filter(request=records_request, state__in=ACTIVE_RUN_STATES).first()

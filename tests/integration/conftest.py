@@ -48,6 +48,7 @@ class WorkerProcess:
                 "CELERY_BROKER_FOLDER": str(settings.CELERY_BROKER_FOLDER),
                 "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
                 "PACKETDESK_VAR_DIR": str(settings.VAR_DIR),
+                "PACKETDESK_STALLED_CHUNK_SECONDS": "3",
             }
         )
         return env

@@ -1,0 +1,65 @@
+"""Gathering a small request of real and generated images, and running dedupe in-process."""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+
+from PIL import Image
+
+from dedupe import runs
+from records.services.intake import gather_files
+from tests.dedupe.images import exif_rotated_jpeg, jpeg_bytes, png_bytes, skimage_photo
+from tests.factories import DepartmentFactory, RecordsRequestFactory, make_clerk
+
+
+class InProcessQueue:
+    """Stands in for the broker in unit tests: steps run here, in order, when drained."""
+
+    def __init__(self):
+        self.pending: deque[tuple[str, tuple]] = deque()
+        self.sent: list[tuple[str, tuple]] = []
+
+    def __call__(self, task_name: str, args: tuple) -> None:
+        self.pending.append((task_name, args))
+        self.sent.append((task_name, args))
+
+    def drain(self) -> None:
+        while self.pending:
+            name, args = self.pending.popleft()
+            getattr(runs, name)(*args)
+
+
+def gathered_request(clerk=None):
+    """A request where Planning holds originals and other departments hold copies."""
+    clerk = clerk or make_clerk()
+    pln = DepartmentFactory(code="PLN", name="Planning")
+    pw = DepartmentFactory(code="PW", name="Public Works")
+    pd = DepartmentFactory(code="PD", name="Police")
+    rr = RecordsRequestFactory(office_of_record=pln, status="gathering")
+    astronaut = skimage_photo("astronaut.png")
+    coffee = skimage_photo("coffee.png")
+    chelsea = skimage_photo("chelsea.png")
+    original = jpeg_bytes(astronaut, quality=92)
+    half = astronaut.resize((astronaut.width // 2, astronaut.height // 2), Image.Resampling.LANCZOS)
+    files = {
+        pln: [
+            ("IMG_20240312_101502.jpg", original),
+            ("coffee.png", png_bytes(coffee)),
+            ("chelsea.jpg", jpeg_bytes(chelsea)),
+        ],
+        pw: [
+            ("astronaut_small.jpg", jpeg_bytes(half, quality=70)),
+            ("coffee_turned.jpg", exif_rotated_jpeg(coffee)),
+        ],
+        pd: [("case/astronaut.jpg", original), ("truncated.jpg", original[:2000])],
+    }
+    for department, named in files.items():
+        gather_files(
+            actor=clerk,
+            records_request=rr,
+            department=department,
+            files=[(name, io.BytesIO(data)) for name, data in named],
+        )
+    rr.refresh_from_db()
+    return clerk, rr

@@ -1,0 +1,193 @@
+"""A dedupe run of a request: planned, fingerprinted in chunks, grouped, persisted, re-run."""
+
+import pytest
+
+from dedupe import runs
+from dedupe.decisions import choose_authoritative, merge_groups, split_member
+from dedupe.models import DedupeRun, DuplicateGroup, ImageFingerprint, ItemImage, RunState
+from records.errors import Conflict
+from records.models import AuditEvent, RequestStatus
+from records.selectors import current_groups
+from tests.dedupe_runs.helpers import InProcessQueue, gathered_request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    q = InProcessQueue()
+    monkeypatch.setattr(runs, "dispatch", q)
+    # The test's transaction never commits; the queue runs a step only after the step that
+    # sent it has returned, which is what "after commit" guarantees a real worker.
+    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: q(name, args))
+    return q
+
+
+def run_to_completion(clerk, rr, queue, capture):
+    with capture(execute=True):
+        run = runs.start_run(actor=clerk, records_request=rr)
+    queue.drain()
+    run.refresh_from_db()
+    return run
+
+
+def groups_by_authority(user, rr):
+    return {
+        g.authoritative.key: sorted(m.image.key for m in g.memberships.all() if not m.is_authoritative)
+        for g in current_groups(user, rr)
+    }
+
+
+def test_a_run_groups_copies_across_departments_around_the_department_of_record(
+    queue, django_capture_on_commit_callbacks
+):
+    clerk, rr = gathered_request()
+    run = run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    assert run.state == RunState.COMPLETED, run.error
+    groups = groups_by_authority(clerk, rr)
+    assert groups["PLN/IMG_20240312_101502.jpg"] == ["PD/case/astronaut.jpg", "PW/astronaut_small.jpg"]
+    assert groups["PLN/coffee.png"] == ["PW/coffee_turned.jpg"]
+    assert len(groups) == 2
+    group = DuplicateGroup.objects.get(authoritative__key="PLN/IMG_20240312_101502.jpg")
+    assert group.rule == "department_of_record"
+    relations = {m.image.key: m.relation for m in group.memberships.all()}
+    assert relations["PD/case/astronaut.jpg"] == "exact"
+    assert relations["PW/astronaut_small.jpg"] == "same_image"
+    rr.refresh_from_db()
+    assert rr.status == RequestStatus.IN_REVIEW
+
+
+def test_an_unreadable_file_becomes_an_image_with_a_reason_and_the_run_goes_on(
+    queue, django_capture_on_commit_callbacks
+):
+    clerk, rr = gathered_request()
+    run = run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    notes = ItemImage.objects.get(key="PD/truncated.jpg")
+    assert notes.unreadable_reason
+    assert run.counts["total"]["gathered"] == 7
+    assert run.counts["total"]["unreadable"] == 1
+    assert run.counts["total"]["exact_duplicates"] == 1
+    assert run.counts["total"]["near_duplicates"] == 2
+    assert run.counts["departments"]["PD"]["exact_duplicates"] == 1
+
+
+def test_the_file_name_date_belongs_to_the_item_not_the_bytes(queue, django_capture_on_commit_callbacks):
+    clerk, rr = gathered_request()
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    named = ItemImage.objects.get(key="PLN/IMG_20240312_101502.jpg")
+    copy = ItemImage.objects.get(key="PD/case/astronaut.jpg")
+    assert named.fingerprint_id == copy.fingerprint_id
+    assert named.capture_date == "2024-03-12T10:15:02"
+    assert named.capture_date_source == "file_name"
+    assert copy.capture_date_source == "unknown"
+
+
+def test_a_second_run_while_one_is_active_is_refused(queue, django_capture_on_commit_callbacks):
+    clerk, rr = gathered_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.start_run(actor=clerk, records_request=rr)
+    with pytest.raises(Conflict, match="already running"):
+        runs.start_run(actor=clerk, records_request=rr)
+
+
+def test_a_rerun_fingerprints_nothing_again_and_gives_the_same_groups(
+    queue, django_capture_on_commit_callbacks
+):
+    clerk, rr = gathered_request()
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    first = groups_by_authority(clerk, rr)
+    fingerprints = ImageFingerprint.objects.count()
+    queue.sent.clear()
+    second_run = run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    assert second_run.blobs_total == 0
+    assert not [s for s in queue.sent if s[0] == "fingerprint_chunk"]
+    assert ImageFingerprint.objects.count() == fingerprints
+    assert groups_by_authority(clerk, rr) == first
+
+
+def test_every_step_can_run_twice_without_harm(queue, django_capture_on_commit_callbacks):
+    clerk, rr = gathered_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.start_run(actor=clerk, records_request=rr)
+    # Deliver every message twice, as a broker may after a worker dies.
+    while queue.pending:
+        name, args = queue.pending.popleft()
+        with django_capture_on_commit_callbacks(execute=True):
+            getattr(runs, name)(*args)
+            getattr(runs, name)(*args)
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETED
+    assert run.blobs_done == run.blobs_total
+    assert ItemImage.objects.count() == 7
+    assert DuplicateGroup.objects.filter(run=run).count() == 2
+
+
+def test_clerk_decisions_survive_a_rerun_and_are_shown_as_the_clerks(
+    queue, django_capture_on_commit_callbacks
+):
+    clerk, rr = gathered_request()
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    astronaut = DuplicateGroup.objects.get(authoritative__key="PLN/IMG_20240312_101502.jpg")
+    small = ItemImage.objects.get(key="PW/astronaut_small.jpg")
+    exact = ItemImage.objects.get(key="PD/case/astronaut.jpg")
+    choose_authoritative(actor=clerk, group=astronaut, image=exact, reason="Police case file is the record")
+    astronaut = DuplicateGroup.objects.get(authoritative=exact)
+    split_member(actor=clerk, group=astronaut, image=small, reason="A different shot")
+    assert AuditEvent.objects.filter(verb__in=["authority_overridden", "member_split"]).count() == 2
+
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    groups = groups_by_authority(clerk, rr)
+    assert groups["PD/case/astronaut.jpg"] == ["PLN/IMG_20240312_101502.jpg"]
+    regrouped = DuplicateGroup.objects.get(
+        run=DedupeRun.objects.first(), authoritative__key="PD/case/astronaut.jpg"
+    )
+    assert regrouped.rule == "clerk_override"
+    assert regrouped.reason == f"chosen by {clerk.username}: Police case file is the record"
+    assert not any("PW/astronaut_small.jpg" in members for members in groups.values())
+
+
+def test_merged_groups_stay_merged_after_a_rerun(queue, django_capture_on_commit_callbacks):
+    clerk, rr = gathered_request()
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    astronaut = DuplicateGroup.objects.get(authoritative__key="PLN/IMG_20240312_101502.jpg")
+    coffee = DuplicateGroup.objects.get(authoritative__key="PLN/coffee.png")
+    merge_groups(actor=clerk, into=astronaut, other=coffee, reason="Same incident file")
+    assert "PLN/coffee.png" in groups_by_authority(clerk, rr)["PLN/IMG_20240312_101502.jpg"]
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    merged = [members for members in groups_by_authority(clerk, rr).values() if "PLN/coffee.png" in members]
+    assert merged, groups_by_authority(clerk, rr)
+
+
+def test_progress_reports_done_total_phase_and_time_left(
+    queue, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(runs, "CHUNK_BLOBS", 2)
+    clerk, rr = gathered_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.start_run(actor=clerk, records_request=rr)
+    _name, args = queue.pending.popleft()
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.plan_run(*args)
+    _name, args = queue.pending.popleft()
+    runs.fingerprint_chunk(*args)
+    run.refresh_from_db()
+    progress = runs.run_progress(run)
+    assert progress.phase == "fingerprinting"
+    assert (progress.done, progress.total) == (2, 6)  # six distinct blobs, two per chunk
+    assert run.chunks_total == 3
+    assert progress.remaining_seconds is not None
+
+
+def test_a_lost_chunk_is_sent_again_when_a_worker_starts(queue, django_capture_on_commit_callbacks):
+    clerk, rr = gathered_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.start_run(actor=clerk, records_request=rr)
+    _name, args = queue.pending.popleft()
+    runs.plan_run(*args)
+    queue.pending.clear()  # the broker lost every chunk message with a killed worker
+    assert runs.resume_active_runs(stalled_after=runs.stall_limit()) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        queue.drain()
+    queue.drain()
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETED
