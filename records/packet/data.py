@@ -1,0 +1,353 @@
+"""The prepared packet: frozen values a service builds from the database, and Bates numbering.
+
+Everything the renderers need is here as plain data, so `index.pdf`, `letter.pdf`, the
+manifests and the ZIP are pure functions of a `Packet` and can be tested without a database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from records.errors import InvalidInput
+
+
+class ItemStatus(StrEnum):
+    DELIVERED = "delivered"
+    DUPLICATE = "duplicate"
+    WITHHELD = "withheld"
+    UNREADABLE = "unreadable"
+    REFUSED = "refused"  # refused at intake (not an image); DESIGN.md calls it unreadable
+
+
+# Relations the engine writes (dedupe.types.Relation); "exact" is the only one with equal bytes.
+EXACT_RELATIONS = frozenset({"exact"})
+RELATION_LABELS = {
+    "exact": "exact copy (same bytes)",
+    "same_pixels": "same pixels in a different file",
+    "same_image": "same image, re-encoded, resized or cropped",
+    "near_identical_shot": "near-identical shot taken at another moment",
+}
+CAPTURE_SOURCE_LABELS = {
+    "exif_datetime_original": "camera (EXIF original)",
+    "exif_datetime_digitized": "camera (EXIF digitized)",
+    "exif_datetime": "EXIF date",
+    "gps_datetime": "GPS time",
+    "tiff_datetime": "TIFF date",
+    "xmp": "XMP metadata",
+    "png_text": "PNG text",
+    "file_name": "file name",
+    "file_modification_time": "file time (weak)",
+    "unknown": "unknown",
+}
+BATES_PREFIX_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
+BATES_DIGITS = 6
+
+
+@dataclass(frozen=True, kw_only=True)
+class Citation:
+    """One legal basis for withholding or redacting, with who answers for it (Gov. Code § 7922.540)."""
+
+    exemption: str  # plain label, e.g. "Personnel, medical or similar files"
+    section: str  # e.g. "Gov. Code § 7927.700"
+    responsible_name: str
+    responsible_title: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.exemption} ({self.section})"
+
+    @property
+    def responsible(self) -> str:
+        return f"{self.responsible_name}, {self.responsible_title}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PacketRequest:
+    city: str
+    office: str
+    reference: str
+    requester_name: str
+    requester_organisation: str = ""
+    requester_kind: str = ""  # resident, journalist, attorney ...
+    requester_email: str = ""
+    received: date
+    due: date
+    extended_due: date | None = None
+    released: date | None = None
+    remainder_expected: date | None = None  # when records still to come will follow (§ 7922.535(a))
+    clerk_name: str
+    clerk_title: str
+    bates_prefix: str
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PacketItem:
+    """One gathered file and its fate; every gathered file is exactly one item."""
+
+    path: str  # as gathered, relative to the gathered root
+    department_code: str
+    department_name: str
+    sha256: str
+    byte_size: int
+    status: ItemStatus
+    bates: str | None = None
+    capture_date: datetime | None = None  # wall-clock time as recorded
+    capture_date_source: str = "unknown"
+    capture_utc_offset: str | None = None  # "+HH:MM" when known
+    parcels: tuple[str, ...] = ()
+    camera: str = ""
+    duplicate_of_bates: str | None = None
+    group_id: str | None = None
+    is_authoritative: bool = False
+    authority_rule: str = ""
+    authority_reason: str = ""
+    relation: str = ""
+    relation_explanation: str = ""
+    withholding: Citation | None = None
+    redaction_count: int = 0
+    redaction_exemptions: tuple[Citation, ...] = ()
+    unreadable_reason: str = ""
+    thumbnail_jpeg: bytes | None = field(default=None, repr=False)
+    extension: str = ""  # of the delivered file, e.g. ".jpg"
+    description: str = ""  # for the withholding log; never the file name by default
+
+    @property
+    def is_redacted(self) -> bool:
+        """Delivered with parts blacked out (a withheld item with redactions goes out redacted)."""
+        return self.redaction_count > 0 and self.status in (ItemStatus.DELIVERED, ItemStatus.WITHHELD)
+
+    @property
+    def is_withheld_in_full(self) -> bool:
+        return self.status == ItemStatus.WITHHELD and not self.is_redacted
+
+    @property
+    def is_produced(self) -> bool:
+        """Goes out as a file with a Bates number by default."""
+        return self.status == ItemStatus.DELIVERED or self.is_redacted
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        cited = ((self.withholding,) if self.withholding else ()) + self.redaction_exemptions
+        return tuple(dict.fromkeys(cited))
+
+    @property
+    def capture_date_text(self) -> str | None:
+        """ISO 8601 with the UTC offset when known, else None."""
+        if self.capture_date is None:
+            return None
+        return self.capture_date.isoformat() + (self.capture_utc_offset or "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PacketGroup:
+    id: str
+    authoritative_path: str
+    rule: str
+    reason: str
+    member_paths: tuple[str, ...]  # all members, the authoritative one included
+    conflicts: tuple[str, ...] = ()
+
+
+DEFAULT_RULES = (
+    "The department of record for the request holds the copy.",
+    "The most complete original: most pixels, least re-compressed, original metadata present.",
+    "The earliest capture date.",
+    "The earliest upload.",
+    "The smallest SHA-256 (a fixed tie-break, so the choice never depends on chance).",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatchExplanation:
+    """The 'how duplicates were found' page: rules in order and the thresholds in force."""
+
+    rules: tuple[str, ...] = DEFAULT_RULES
+    thresholds: tuple[tuple[str, str], ...] = ()  # (what, value in words)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Mapping[str, object], rules: Sequence[str] = DEFAULT_RULES
+    ) -> MatchExplanation:
+        """Thresholds in words from dedupe's `MatchSettings.as_dict()` (unknown keys are listed raw)."""
+        words = {
+            "phash_radius": "Candidate search: perceptual hashes differ in at most {} of 64 bits",
+            "dhash_radius": "Second candidate search (difference hash): at most {} of 64 bits",
+            "same_image_score": "Same picture: pixel correlation of at least {}",
+            "near_identical_score": "Near-identical shot: pixel correlation of at least {}",
+            "tile_difference_limit": "No area of the picture may differ by more than {} (0 to 1)",
+            "burst_max_seconds": "Shots at most {} seconds apart count as one moment's burst",
+            "conflict_capture_days": "Capture dates more than {} day(s) apart are flagged as a conflict",
+            "conflict_place_metres": "Places more than {} metres apart are flagged as a conflict",
+        }
+        rows = [(words[k].format(settings[k]), str(settings[k])) for k in words if k in settings]
+        return cls(rules=tuple(rules), thresholds=tuple(rows))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PacketCounts:
+    gathered: int
+    delivered: int  # files that go out, redacted ones included
+    exact_duplicates: int
+    near_duplicates: int
+    withheld: int  # in full
+    redacted: int  # items delivered with redactions
+    redactions: int  # redaction boxes across all items
+    unreadable: int  # refused at intake included
+    bytes_gathered: int
+    bytes_saved: int  # duplicates not delivered
+    exemptions: tuple[Citation, ...]  # distinct exemption + section, sorted
+
+    @classmethod
+    def from_items(cls, items: Iterable[PacketItem]) -> PacketCounts:
+        items = list(items)
+        dups = [i for i in items if i.status == ItemStatus.DUPLICATE]
+        exemptions: dict[tuple[str, str], Citation] = {}
+        for item in items:
+            if item.is_withheld_in_full or item.is_redacted:
+                for c in item.citations:
+                    exemptions.setdefault((c.section, c.exemption), c)
+        return cls(
+            gathered=len(items),
+            delivered=sum(
+                1 for i in items if i.is_produced or (i.bates and i.status == ItemStatus.DUPLICATE)
+            ),
+            exact_duplicates=sum(1 for i in dups if i.relation in EXACT_RELATIONS),
+            near_duplicates=sum(1 for i in dups if i.relation not in EXACT_RELATIONS),
+            withheld=sum(1 for i in items if i.is_withheld_in_full),
+            redacted=sum(1 for i in items if i.is_redacted),
+            redactions=sum(i.redaction_count for i in items if i.is_redacted),
+            unreadable=sum(1 for i in items if i.status in (ItemStatus.UNREADABLE, ItemStatus.REFUSED)),
+            bytes_gathered=sum(i.byte_size for i in items),
+            bytes_saved=sum(i.byte_size for i in dups if not i.bates),
+            exemptions=tuple(exemptions[k] for k in sorted(exemptions)),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Packet:
+    request: PacketRequest
+    items: tuple[PacketItem, ...]
+    groups: tuple[PacketGroup, ...] = ()
+    explanation: MatchExplanation = MatchExplanation()
+    generated_at: datetime  # fixed by the caller: the same packet gives the same bytes
+    media: str = "one ZIP archive (BagIt layout) through an expiring download link"
+
+    @property
+    def counts(self) -> PacketCounts:
+        return PacketCounts.from_items(self.items)
+
+    def ordered_items(self) -> list[PacketItem]:
+        return index_order(self.items)
+
+    def bates_range(self) -> tuple[str, str] | None:
+        numbers = sorted(i.bates for i in self.items if i.bates)
+        return (numbers[0], numbers[-1]) if numbers else None
+
+
+def _group_rank(items: Sequence[PacketItem]) -> dict[str, tuple[str, str, str]]:
+    """Each group sorts by its authoritative copy's department and path, then its id."""
+    lead: dict[str, PacketItem] = {}
+    for item in items:
+        if item.group_id is None:
+            continue
+        best = lead.get(item.group_id)
+        if best is None or (item.is_authoritative, best.path) > (best.is_authoritative, item.path):
+            lead[item.group_id] = item
+    return {gid: (it.department_code, it.path, gid) for gid, it in lead.items()}
+
+
+def index_order(items: Iterable[PacketItem]) -> list[PacketItem]:
+    """The one stable order of the index and of Bates numbers.
+
+    Duplicate groups first (by their authoritative copy's department and path; inside a
+    group the authoritative copy first, then by path), then the items without duplicates by
+    department and path. Input order never matters.
+    """
+    items = list(items)
+    rank = _group_rank(items)
+
+    def key(item: PacketItem) -> tuple:
+        if item.group_id is not None:
+            return (0, rank[item.group_id], not item.is_authoritative, item.path, item.sha256)
+        return (1, (item.department_code, "", ""), False, item.path, item.sha256)
+
+    return sorted(items, key=key)
+
+
+def bates_number(prefix: str, n: int) -> str:
+    return f"{prefix}-{n:0{BATES_DIGITS}d}"
+
+
+def assign_bates(
+    items: Iterable[PacketItem], prefix: str, start: int = 1, *, every_copy: bool = False
+) -> tuple[PacketItem, ...]:
+    """Number the files that go out `<PREFIX>-<NNNNNN>`, in `index_order`; returns new items.
+
+    By default the authoritative copy of each group, every item without duplicates and every
+    item delivered redacted get a number; with `every_copy` the duplicates do as well. A
+    duplicate always records the Bates number of its group's authoritative copy (if it has
+    one). Withheld-in-full and unreadable items never get a number.
+    """
+    if not BATES_PREFIX_PATTERN.match(prefix):
+        raise InvalidInput(
+            f"Bates prefix {prefix!r} must be 1-20 capital letters, digits, '-' or '_'.", code="bates_prefix"
+        )
+    if start < 1:
+        raise InvalidInput("Bates numbers start at 1 or above.", code="bates_start")
+    numbered: list[PacketItem] = []
+    n = start
+    for item in index_order(items):
+        gets_number = item.is_produced or (every_copy and item.status == ItemStatus.DUPLICATE)
+        numbered.append(dataclasses.replace(item, bates=bates_number(prefix, n) if gets_number else None))
+        n += gets_number
+    authoritative_bates = {i.group_id: i.bates for i in numbered if i.group_id and i.is_authoritative}
+    return tuple(
+        dataclasses.replace(i, duplicate_of_bates=authoritative_bates.get(i.group_id))
+        if i.status == ItemStatus.DUPLICATE
+        else i
+        for i in numbered
+    )
+
+
+def relation_text(item: PacketItem) -> str:
+    return item.relation_explanation or RELATION_LABELS.get(item.relation, item.relation)
+
+
+def capture_source_text(source: str) -> str:
+    return CAPTURE_SOURCE_LABELS.get(source, source)
+
+
+def citations_text(citations: Iterable[Citation]) -> str:
+    return "; ".join(c.label for c in citations)
+
+
+def item_fate(item: PacketItem, item_numbers: Mapping[str, int] | None = None) -> str:
+    """What happened to an item, in the words the index, the manifest and the CSV all use.
+
+    `item_numbers` maps group ids to the authoritative copy's item number, for a duplicate of
+    an item that has no Bates number (it was withheld or could not be read).
+    """
+    if item.status == ItemStatus.DUPLICATE:
+        if item.duplicate_of_bates:
+            target = item.duplicate_of_bates
+        elif item_numbers and item.group_id in item_numbers:
+            target = f"item {item_numbers[item.group_id]} (not delivered)"
+        else:
+            target = "its group's authoritative copy"
+        return f"duplicate of {target}: {relation_text(item)}"
+    if item.is_redacted:
+        s = "s" if item.redaction_count != 1 else ""
+        return f"delivered with {item.redaction_count} redaction{s}: {citations_text(item.citations)}"
+    if item.status == ItemStatus.WITHHELD:
+        return f"withheld: {citations_text(item.citations) or 'no citation recorded'}"
+    if item.status == ItemStatus.UNREADABLE:
+        return f"unreadable: {item.unreadable_reason or 'no reason recorded'}"
+    if item.status == ItemStatus.REFUSED:
+        return f"unreadable (refused at intake): {item.unreadable_reason or 'no reason recorded'}"
+    return "delivered"
