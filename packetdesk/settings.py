@@ -149,6 +149,8 @@ PACKETDESK_CITY_NAME = env.str("PACKETDESK_CITY_NAME", default="City of Alameda 
 PACKETDESK_OFFICE_NAME = env.str(
     "PACKETDESK_OFFICE_NAME", default="Office of the City Clerk, Public Records Unit"
 )
+# The title printed beside a clerk's name where the law asks who is responsible (§ 7922.540).
+PACKETDESK_STAFF_TITLE = env.str("PACKETDESK_STAFF_TITLE", default="Public Records Analyst")
 # Holidays the holidays library lists for California that do not close city offices.
 PACKETDESK_IGNORED_HOLIDAYS = env.list("PACKETDESK_IGNORED_HOLIDAYS", default=["Susan B. Anthony Day"])
 # Extra closure days (ISO dates) the city declares, e.g. a furlough day.

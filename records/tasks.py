@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from .models import RecordsRequest
+from .services import packets
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -19,3 +24,15 @@ def confirm_worker_sees_request(request_id: int) -> dict:
         "hostname": socket.gethostname(),
         "reference": records_request.reference if records_request else None,
     }
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, max_retries=8)
+def build_packet(packet_id: int) -> None:
+    """Render and store a packet; a failure is recorded on the packet for the clerk to see."""
+    try:
+        packets.build(packet_id)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        logger.exception("packet %s failed", packet_id)
+        packets.fail_build(packet_id, f"{type(exc).__name__}: {exc}")

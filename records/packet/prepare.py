@@ -1,0 +1,243 @@
+"""From the database to a prepared `Packet`: the only module of the packet that queries.
+
+Every gathered file becomes items (one per image, so pages of a multi-page file are items
+of their own) with its fate: delivered, duplicate of another item, withheld with its
+citation, or unreadable with its reason. Nothing is left out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from dedupe.models import ClerkDecision, DedupeRun, DuplicateGroup, ItemImage
+from records.models import GatheredItem, ItemStatus, RecordsRequest, Redaction, Withholding
+
+from .data import (
+    Citation,
+    MatchExplanation,
+    Packet,
+    PacketGroup,
+    PacketItem,
+    PacketRequest,
+    assign_bates,
+)
+from .data import ItemStatus as Fate
+
+EXTENSIONS = {
+    "JPEG": ".jpg",
+    "PNG": ".png",
+    "TIFF": ".tif",
+    "WEBP": ".webp",
+    "HEIF": ".heic",
+    "GIF": ".gif",
+    "BMP": ".bmp",
+}
+
+
+@dataclass(frozen=True)
+class PreparedPacket:
+    packet: Packet
+    # Which stored item each produced packet item's file comes from (item id by path).
+    item_ids: dict[str, int]
+
+
+def _person(user) -> str:
+    if user is None:
+        return "the Public Records Unit"
+    return user.get_full_name() or user.get_username()
+
+
+def _citation(exemption, user) -> Citation:
+    return Citation(
+        exemption=exemption.label,
+        section=exemption.code_section,
+        responsible_name=_person(user),
+        responsible_title=settings.PACKETDESK_STAFF_TITLE,
+    )
+
+
+def bates_prefix_for(records_request: RecordsRequest) -> str:
+    prefix = re.sub(r"[^A-Z0-9_-]", "", (records_request.bates_prefix or records_request.reference).upper())
+    return prefix[:20] or "PRA"
+
+
+def generated_at_for(records_request: RecordsRequest, run: DedupeRun) -> datetime.datetime:
+    """The time printed in the packet: the last change to its inputs, so a rebuild is identical."""
+    moments = [run.finished_at or run.created_at]
+    for model, field in (
+        (ClerkDecision, "decided_at"),
+        (Withholding, "withheld_at"),
+        (Redaction, "created_at"),
+    ):
+        lookup = "request" if model is ClerkDecision else "item__request"
+        latest = (
+            model.objects.filter(**{lookup: records_request})
+            .order_by(f"-{field}")
+            .values_list(field, flat=True)
+        )
+        if latest:
+            moments.append(latest[0])
+    return max(moments).replace(microsecond=0)
+
+
+def _capture(image: ItemImage) -> datetime.datetime | None:
+    if not image.capture_date:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(image.capture_date)
+    except ValueError:
+        return None
+    return value.replace(tzinfo=None)
+
+
+def prepare_packet(
+    records_request: RecordsRequest, run: DedupeRun, *, every_copy: bool = False
+) -> PreparedPacket:
+    groups = list(
+        DuplicateGroup.objects.filter(run=run)
+        .select_related("authoritative")
+        .prefetch_related("memberships__image")
+    )
+    membership_of: dict[int, tuple[DuplicateGroup, object]] = {}
+    for group in groups:
+        for membership in group.memberships.all():
+            membership_of[membership.image_id] = (group, membership)
+    withholdings = {
+        w.item_id: w
+        for w in Withholding.objects.filter(item__request=records_request).select_related(
+            "exemption", "withheld_by"
+        )
+    }
+    redactions: dict[int, list[Redaction]] = {}
+    for redaction in Redaction.objects.filter(item__request=records_request, confirmed=True).select_related(
+        "exemption", "created_by"
+    ):
+        redactions.setdefault(redaction.item_id, []).append(redaction)
+    # A withheld record is withheld in every copy: its duplicates must not deliver it.
+    withheld_groups: dict[int, Withholding] = {}
+    images = list(
+        ItemImage.objects.filter(item__request=records_request).select_related(
+            "fingerprint", "item__department"
+        )
+    )
+    for image in images:
+        if image.item_id in withholdings and image.pk in membership_of:
+            withheld_groups.setdefault(membership_of[image.pk][0].pk, withholdings[image.item_id])
+
+    items: list[PacketItem] = []
+    item_ids: dict[str, int] = {}
+    for image in images:
+        item = image.item
+        fp = image.fingerprint
+        department = item.department
+        common = {
+            "path": image.key,
+            "department_code": department.code if department else "",
+            "department_name": department.name if department else "(no department)",
+            "sha256": item.sha256,
+            "byte_size": item.byte_size,
+            "capture_date": _capture(image),
+            "capture_date_source": image.capture_date_source,
+            "capture_utc_offset": image.capture_utc_offset or None,
+            "parcels": tuple(image.parcels),
+            "camera": " ".join(filter(None, [fp.camera_make, fp.camera_model])) if fp else "",
+            "thumbnail_jpeg": bytes(fp.preview_jpeg) if fp and fp.preview_jpeg else None,
+            "extension": EXTENSIONS.get(item.detected_format, ""),
+        }
+        item_ids[image.key] = item.pk
+        if image.unreadable_reason:
+            items.append(
+                PacketItem(status=Fate.UNREADABLE, unreadable_reason=image.unreadable_reason, **common)
+            )
+            continue
+        fate = Fate.DELIVERED
+        extra: dict = {}
+        if image.pk in membership_of:
+            group, membership = membership_of[image.pk]
+            extra = {
+                "group_id": group.engine_id,
+                "is_authoritative": membership.is_authoritative,
+                "authority_rule": group.rule,
+                "authority_reason": group.reason,
+                "relation": membership.relation,
+                "relation_explanation": membership.explanation,
+            }
+            if not membership.is_authoritative:
+                fate = Fate.DUPLICATE
+        withholding = withholdings.get(item.pk)
+        if withholding is None and image.pk in membership_of:
+            withholding = withheld_groups.get(membership_of[image.pk][0].pk)
+        if withholding is not None:
+            fate = Fate.WITHHELD
+            extra["withholding"] = _citation(withholding.exemption, withholding.withheld_by)
+            extra["description"] = withholding.note or f"Image from {common['department_name']}"
+        boxes = redactions.get(item.pk, [])
+        if boxes:
+            extra["redaction_count"] = len(boxes)
+            extra["redaction_exemptions"] = tuple(
+                dict.fromkeys(_citation(b.exemption, b.created_by) for b in boxes)
+            )
+            extra.setdefault("description", f"Image from {common['department_name']}, delivered redacted")
+        items.append(PacketItem(status=fate, **common, **extra))
+
+    # Files refused at intake have no image; they are items all the same.
+    for item in GatheredItem.objects.filter(
+        request=records_request, status=ItemStatus.REFUSED
+    ).select_related("department"):
+        path = item.gathered_path
+        item_ids[path] = item.pk
+        items.append(
+            PacketItem(
+                path=path,
+                department_code=item.department.code if item.department else "",
+                department_name=item.department.name if item.department else "(no department)",
+                sha256=item.sha256,
+                byte_size=item.byte_size,
+                status=Fate.REFUSED,
+                unreadable_reason=item.error_reason,
+            )
+        )
+
+    clerk = records_request.assigned_clerk
+    received = timezone.localtime(records_request.received_at).date()
+    request_data = PacketRequest(
+        city=settings.PACKETDESK_CITY_NAME,
+        office=settings.PACKETDESK_OFFICE_NAME,
+        reference=records_request.reference,
+        requester_name=records_request.requester_name,
+        requester_organisation=records_request.requester_organisation,
+        requester_kind=records_request.get_requester_kind_display(),
+        requester_email=records_request.requester_email,
+        received=received,
+        due=records_request.due_date,
+        extended_due=records_request.extended_due_date,
+        clerk_name=_person(clerk),
+        clerk_title=settings.PACKETDESK_STAFF_TITLE,
+        bates_prefix=bates_prefix_for(records_request),
+        description=records_request.description,
+    )
+    numbered = assign_bates(items, request_data.bates_prefix, every_copy=every_copy)
+    packet_groups = tuple(
+        PacketGroup(
+            id=group.engine_id,
+            authoritative_path=group.authoritative.key,
+            rule=group.rule,
+            reason=group.reason,
+            member_paths=tuple(sorted(m.image.key for m in group.memberships.all())),
+            conflicts=tuple(c["description"] for c in group.conflicts),
+        )
+        for group in groups
+    )
+    packet = Packet(
+        request=request_data,
+        items=numbered,
+        groups=packet_groups,
+        explanation=MatchExplanation.from_settings(run.settings_used),
+        generated_at=timezone.localtime(generated_at_for(records_request, run)).replace(tzinfo=None),
+    )
+    return PreparedPacket(packet=packet, item_ids=item_ids)

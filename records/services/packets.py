@@ -1,0 +1,342 @@
+"""Building, releasing and sharing a request's packet; the requester's expiring link.
+
+A build runs in a worker (it reads every delivered file) and stores the ZIP, the index
+and the letter through Django's storage. Release gives the requester a link holding 256
+random bits; only its SHA-256 is kept, and it stops working when revoked or expired.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ..errors import ApplicationError, Conflict, NotPermitted
+from ..models import (
+    GatheredItem,
+    ItemStatus,
+    Packet,
+    PacketState,
+    RecordsRequest,
+    RequesterLink,
+    RequestStatus,
+)
+from ..roles import is_clerk
+from .audit import record_event
+from .requests import move_status
+
+LINK_TOKEN_BYTES = 32  # 256 bits: not guessable, not enumerable
+DEFAULT_LINK_DAYS = 30
+
+
+class LinkNotUsable(ApplicationError):
+    http_status = 410
+
+
+def _require_clerk(actor: Any) -> None:
+    if not is_clerk(actor):
+        raise NotPermitted("Only a clerk can build or release packets.")
+
+
+def _latest_run(records_request: RecordsRequest):
+    from dedupe.models import DedupeRun, RunState
+
+    return (
+        DedupeRun.objects.filter(request=records_request, state=RunState.COMPLETED)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def _files_not_yet_deduplicated(records_request: RecordsRequest) -> int:
+    from dedupe.models import ItemImage
+
+    stored = GatheredItem.objects.filter(request=records_request, status=ItemStatus.STORED)
+    return stored.exclude(pk__in=ItemImage.objects.values("item_id")).count()
+
+
+def request_build(
+    *, actor: Any, records_request: RecordsRequest, every_copy: bool = False, load_files: bool = False
+) -> Packet:
+    """Queue a build of the packet from the latest duplicate search and the clerk's decisions."""
+    _require_clerk(actor)
+    if _latest_run(records_request) is None:
+        raise Conflict("Run duplicate detection before building the packet.", code="no_dedupe_run")
+    missing = _files_not_yet_deduplicated(records_request)
+    if missing:
+        raise Conflict(
+            f"{missing} file(s) were gathered after the last duplicate search; run it again first.",
+            code="dedupe_out_of_date",
+        )
+    with transaction.atomic():
+        locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
+        if locked.packets.filter(state=PacketState.BUILDING).exists():
+            raise Conflict("A packet is already being built for this request.", code="packet_building")
+        version = (locked.packets.aggregate(v=Max("version"))["v"] or 0) + 1
+        packet = Packet.objects.create(
+            request=locked,
+            version=version,
+            every_copy=every_copy,
+            load_files=load_files,
+            built_by=actor,
+            requested_at=timezone.now(),
+        )
+        record_event(
+            actor=actor, verb="packet_requested", obj=packet, request=locked, details={"version": version}
+        )
+        transaction.on_commit(lambda: _dispatch_build(packet.pk))
+    return packet
+
+
+def _dispatch_build(packet_id: int) -> None:
+    from records.tasks import build_packet
+
+    build_packet.delay(packet_id)
+
+
+def _local_copy(name: str, stack) -> str:
+    try:
+        return default_storage.path(name)
+    except NotImplementedError:
+        tmp = stack.enter_context(tempfile.NamedTemporaryFile(suffix=Path(name).suffix))  # noqa: SIM115
+        with default_storage.open(name, "rb") as src:
+            while chunk := src.read(1024 * 1024):
+                tmp.write(chunk)
+        tmp.flush()
+        return tmp.name
+
+
+def build(packet_id: int) -> None:
+    """Render and store the packet (idempotent: a finished build is left as it is)."""
+    import contextlib
+
+    from records.packet.bag import bag_name, packet_documents, write_packet_zip
+    from records.packet.prepare import prepare_packet
+
+    packet = Packet.objects.select_related("request").get(pk=packet_id)
+    if packet.state != PacketState.BUILDING:
+        return
+    records_request = packet.request
+    run = _latest_run(records_request)
+    prepared = prepare_packet(records_request, run, every_copy=packet.every_copy)
+    data = prepared.packet
+    documents = packet_documents(data)
+    if packet.load_files:
+        from records.packet.manifests import load_file_dat, load_file_opt
+
+        documents["loadfiles/packet.dat"] = load_file_dat(data).encode("utf-8")
+        documents["loadfiles/packet.opt"] = load_file_opt(data).encode("utf-8")
+    items = {i.pk: i for i in GatheredItem.objects.filter(request=records_request).select_related("blob")}
+    folder = f"packets/{records_request.reference}/v{packet.version}"
+    with contextlib.ExitStack() as stack:
+        delivered = []
+        for item in data.items:
+            if not item.bates:
+                continue
+            stored = items[prepared.item_ids[item.path]]
+            delivered.append((f"{item.bates}{item.extension}", _delivered_source(stored, stack)))
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="packetdesk-packet-")))
+        zip_path = workdir / f"{bag_name(records_request.reference)}.zip"
+        digest = write_packet_zip(zip_path, data, delivered, documents)
+        with open(zip_path, "rb") as fh:
+            zip_name = default_storage.save(f"{folder}/{zip_path.name}", File(fh))
+        index_name = default_storage.save(f"{folder}/index.pdf", ContentFile(documents["index.pdf"]))
+        letter_name = default_storage.save(f"{folder}/letter.pdf", ContentFile(documents["letter.pdf"]))
+        zip_size = zip_path.stat().st_size
+    counts = data.counts
+    bates = data.bates_range() or ("", "")
+    with transaction.atomic():
+        locked = Packet.objects.select_for_update().get(pk=packet_id)
+        if locked.state != PacketState.BUILDING:
+            return
+        locked.state = PacketState.READY
+        locked.built_at = timezone.now()
+        locked.generated_at = (
+            timezone.make_aware(data.generated_at)
+            if timezone.is_naive(data.generated_at)
+            else data.generated_at
+        )
+        locked.zip_file, locked.index_file, locked.letter_file = zip_name, index_name, letter_name
+        locked.zip_sha256, locked.zip_bytes = digest, zip_size
+        locked.bates_first, locked.bates_last = bates
+        locked.counts = {
+            "gathered": counts.gathered,
+            "delivered": counts.delivered,
+            "exact_duplicates": counts.exact_duplicates,
+            "near_duplicates": counts.near_duplicates,
+            "withheld": counts.withheld,
+            "redacted": counts.redacted,
+            "redactions": counts.redactions,
+            "unreadable": counts.unreadable,
+            "bytes_gathered": counts.bytes_gathered,
+            "bytes_saved": counts.bytes_saved,
+        }
+        locked.save()
+        record_event(
+            actor=None,
+            verb="packet_built",
+            obj=locked,
+            request=records_request,
+            details={"version": locked.version, "zip_sha256": digest, **locked.counts},
+        )
+
+
+def _delivered_source(item: GatheredItem, stack) -> str:
+    """The file that goes out for an item: the original bytes, or its redacted copy."""
+    from records.services.redaction import redacted_copy_path
+
+    redacted = redacted_copy_path(item, stack)
+    return redacted if redacted is not None else _local_copy(item.blob.file.name, stack)
+
+
+def fail_build(packet_id: int, error: str) -> None:
+    with transaction.atomic():
+        packet = Packet.objects.select_for_update().select_related("request").get(pk=packet_id)
+        if packet.state != PacketState.BUILDING:
+            return
+        packet.state = PacketState.FAILED
+        packet.error = error[:2000]
+        packet.save(update_fields=["state", "error"])
+        record_event(
+            actor=None, verb="packet_failed", obj=packet, request=packet.request, details={"error": error}
+        )
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: RequesterLink
+    token: str  # shown once; only its hash is stored
+
+
+def _issue_link(actor: Any, packet: Packet, valid_days: int) -> IssuedLink:
+    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+    now = timezone.now()
+    link = RequesterLink.objects.create(
+        packet=packet,
+        token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+        created_by=actor,
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=valid_days),
+    )
+    return IssuedLink(link=link, token=token)
+
+
+@transaction.atomic
+def release(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) -> IssuedLink:
+    """Release a built packet to the requester and issue their link."""
+    _require_clerk(actor)
+    packet = Packet.objects.select_for_update().select_related("request").get(pk=packet.pk)
+    if packet.state != PacketState.READY:
+        raise Conflict(
+            f"Only a built packet can be released; this one is {packet.get_state_display().lower()}."
+        )
+    newest = packet.request.packets.order_by("-version").first()
+    if newest.pk != packet.pk:
+        raise Conflict("A newer build of this packet exists; release that one.", code="packet_superseded")
+    packet.state = PacketState.RELEASED
+    packet.released_at = timezone.now()
+    packet.released_by = actor
+    packet.save()
+    if packet.request.status == RequestStatus.IN_REVIEW:
+        move_status(
+            actor=actor,
+            records_request=packet.request,
+            to_status=RequestStatus.RELEASED,
+            note=f"packet v{packet.version} released",
+        )
+    issued = _issue_link(actor, packet, valid_days)
+    record_event(
+        actor=actor,
+        verb="packet_released",
+        obj=packet,
+        request=packet.request,
+        details={
+            "version": packet.version,
+            "link": issued.link.pk,
+            "expires_at": issued.link.expires_at.isoformat(),
+        },
+    )
+    return issued
+
+
+@transaction.atomic
+def issue_new_link(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) -> IssuedLink:
+    """Another link to a released packet (e.g. after revoking one that was forwarded)."""
+    _require_clerk(actor)
+    packet = Packet.objects.select_related("request").get(pk=packet.pk)
+    if packet.state != PacketState.RELEASED:
+        raise Conflict("Release the packet before sharing it.")
+    issued = _issue_link(actor, packet, valid_days)
+    record_event(
+        actor=actor,
+        verb="link_issued",
+        obj=packet,
+        request=packet.request,
+        details={"link": issued.link.pk, "expires_at": issued.link.expires_at.isoformat()},
+    )
+    return issued
+
+
+@transaction.atomic
+def revoke_link(*, actor: Any, link: RequesterLink) -> RequesterLink:
+    _require_clerk(actor)
+    link = RequesterLink.objects.select_for_update().select_related("packet__request").get(pk=link.pk)
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.revoked_by = actor
+        link.save(update_fields=["revoked_at", "revoked_by"])
+        record_event(
+            actor=actor,
+            verb="link_revoked",
+            obj=link.packet,
+            request=link.packet.request,
+            details={"link": link.pk},
+        )
+    return link
+
+
+def resolve_link(token: str) -> RequesterLink:
+    """The link a token opens, or a plain explanation of why it no longer does."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    link = RequesterLink.objects.select_related("packet__request").filter(token_sha256=digest).first()
+    if link is None:
+        raise LinkNotUsable("This link is not valid. Check that it was copied whole.", code="link_unknown")
+    if link.revoked_at is not None:
+        raise LinkNotUsable(
+            f"This link was withdrawn on {timezone.localtime(link.revoked_at):%B %-d, %Y}. "
+            f"Contact the {settings.PACKETDESK_OFFICE_NAME} for a new one.",
+            code="link_revoked",
+        )
+    if link.expires_at <= timezone.now():
+        raise LinkNotUsable(
+            f"This link expired on {timezone.localtime(link.expires_at):%B %-d, %Y}. "
+            f"Contact the {settings.PACKETDESK_OFFICE_NAME} for a new one.",
+            code="link_expired",
+        )
+    return link
+
+
+def record_download(link: RequesterLink, what: str, client: str = "") -> None:
+    """Audit a requester's download (counted per link)."""
+    now = timezone.now()
+    RequesterLink.objects.filter(pk=link.pk).update(downloads=link.downloads + 1, last_used_at=now)
+    record_event(
+        actor=None,
+        actor_label="requester",
+        verb="packet_downloaded",
+        obj=link.packet,
+        request=link.packet.request,
+        details={"what": what, "link": link.pk, "client": client[:200]},
+    )

@@ -1,0 +1,162 @@
+"""Redactions: boxes a clerk draws on an item, mapped onto its copies, burned into its delivered file."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from ..errors import InvalidInput, NotPermitted
+from ..models import Exemption, GatheredItem, Redaction
+from ..packet.redact import Box, burn_redactions, map_box
+from ..roles import is_clerk
+from .audit import record_event
+
+
+def _require_clerk(actor: Any) -> None:
+    if not is_clerk(actor):
+        raise NotPermitted("Only a clerk can redact.")
+
+
+def _image_size(item: GatheredItem, page: int = 0) -> tuple[int, int]:
+    from dedupe.models import ImageFingerprint
+
+    fp = ImageFingerprint.objects.filter(blob_id=item.sha256, page=page).exclude(width=0).first()
+    if fp is None:
+        raise InvalidInput("Run duplicate detection first: the image's size is not known yet.")
+    return fp.width, fp.height
+
+
+@transaction.atomic
+def add_redaction(
+    *,
+    actor: Any,
+    item: GatheredItem,
+    box: Box,
+    exemption: Exemption,
+    page: int = 0,
+    mapped_from: Redaction | None = None,
+    confirmed: bool = True,
+) -> Redaction:
+    """Record a box (in the upright image's pixels) to black out under `exemption`."""
+    _require_clerk(actor)
+    size = _image_size(item, page)
+    clipped = box.clipped(size)
+    if clipped is None:
+        raise InvalidInput(f"The box lies outside the image ({size[0]}×{size[1]} pixels).")
+    if not exemption.active:
+        raise InvalidInput(f"{exemption} is no longer on the office's list of exemptions.")
+    redaction = Redaction.objects.create(
+        item=item,
+        page=page,
+        x=clipped.x,
+        y=clipped.y,
+        width=clipped.width,
+        height=clipped.height,
+        exemption=exemption,
+        mapped_from=mapped_from,
+        confirmed=confirmed,
+        created_by=actor,
+        created_at=timezone.now(),
+    )
+    record_event(
+        actor=actor,
+        verb="redaction_added",
+        obj=item,
+        request=item.request,
+        details={
+            "redaction": redaction.pk,
+            "box": [clipped.x, clipped.y, clipped.width, clipped.height],
+            "exemption": exemption.code_section,
+            "mapped_from": mapped_from.pk if mapped_from else None,
+        },
+    )
+    return redaction
+
+
+@transaction.atomic
+def remove_redaction(*, actor: Any, redaction: Redaction) -> None:
+    _require_clerk(actor)
+    item = redaction.item
+    record_event(
+        actor=actor,
+        verb="redaction_removed",
+        obj=item,
+        request=item.request,
+        details={
+            "redaction": redaction.pk,
+            "box": [redaction.x, redaction.y, redaction.width, redaction.height],
+        },
+    )
+    redaction.delete()
+
+
+@transaction.atomic
+def confirm_redaction(*, actor: Any, redaction: Redaction) -> Redaction:
+    _require_clerk(actor)
+    redaction.confirmed = True
+    redaction.save(update_fields=["confirmed"])
+    record_event(
+        actor=actor,
+        verb="redaction_confirmed",
+        obj=redaction.item,
+        request=redaction.item.request,
+        details={"redaction": redaction.pk},
+    )
+    return redaction
+
+
+@transaction.atomic
+def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
+    """Map a box onto every other member of the item's duplicate group, awaiting confirmation."""
+    from dedupe.models import GroupMembership
+    from records.selectors import latest_completed_run
+
+    _require_clerk(actor)
+    run = latest_completed_run(redaction.item.request)
+    membership = (
+        GroupMembership.objects.filter(group__run=run, image__item=redaction.item, image__page=redaction.page)
+        .select_related("group")
+        .first()
+    )
+    if membership is None:
+        raise InvalidInput("This item is not in a duplicate group.")
+    source_size = _image_size(redaction.item, redaction.page)
+    source_rotation = membership.rotation
+    box = Box(redaction.x, redaction.y, redaction.width, redaction.height)
+    mapped = []
+    for other in membership.group.memberships.exclude(pk=membership.pk).select_related("image__item"):
+        target = other.image.item
+        size = _image_size(target, other.image.page)
+        # Rotations are recorded relative to the authoritative copy; chain through it.
+        rotation = (other.rotation - source_rotation) % 360
+        mapped.append(
+            add_redaction(
+                actor=actor,
+                item=target,
+                page=other.image.page,
+                box=map_box(box, source_size, size, rotation),
+                exemption=redaction.exemption,
+                mapped_from=redaction,
+                confirmed=False,
+            )
+        )
+    return mapped
+
+
+def redacted_copy_path(item: GatheredItem, stack: contextlib.ExitStack) -> str | None:
+    """A temporary file holding the item's redacted copy, or None when it has no redactions."""
+    boxes = list(item.redactions.filter(confirmed=True))
+    if not boxes:
+        return None
+    with default_storage.open(item.blob.file.name, "rb") as fh:
+        original = fh.read()
+    data, ext = burn_redactions(original, [Box(b.x, b.y, b.width, b.height) for b in boxes], boxes[0].page)
+    tmp = stack.enter_context(tempfile.NamedTemporaryFile(suffix=ext))  # noqa: SIM115 - the stack closes it
+    tmp.write(data)
+    tmp.flush()
+    return tmp.name
