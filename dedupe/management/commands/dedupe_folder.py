@@ -1,12 +1,15 @@
 """`manage.py dedupe_folder DIR --out OUT`: dedupe a folder of department sub-folders.
 
-Thin: it calls the engine and writes manifest.json and manifest.csv; it never touches
-the database, so it runs against any folder without a request being opened.
+Thin: it calls the engine, writes manifest.json and manifest.csv, and (unless
+--manifest-only) the packet's index.pdf and the delivered files renamed with Bates
+numbers under OUT/files/ (bytes unchanged). It never touches the database, so it runs
+against any folder without a request being opened.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,13 +29,40 @@ def dedupe_folder(
     office_of_record: Sequence[str] = (),
     request: str | None = None,
     generated_at: datetime | None = None,
+    packet: bool = True,
+    bates_prefix: str = "DOC",
 ) -> DedupeResult:
-    """Dedupe `root` and write OUT/manifest.json and OUT/manifest.csv; return the result."""
+    """Dedupe `root`; write OUT/manifest.json, OUT/manifest.csv and (with `packet`) the packet."""
+    from django.conf import settings
+
+    from records.packet.from_engine import delivered_files, packet_from_result
+    from records.packet.index_pdf import render_index_pdf
+
     sources = sources_from_folder(root)
     result = run_dedupe(sources, jobs=jobs, departments_of_record=office_of_record)
-    manifest = build_manifest(result, request or Path(root).name, generated_at or datetime.now(tz=UTC))
+    when = generated_at or datetime.now(tz=UTC).replace(microsecond=0)
+    reference = request or Path(root).name
+    manifest = build_manifest(result, reference, when)
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
+    if packet:
+        prepared = packet_from_result(
+            result,
+            reference=reference,
+            generated_at=when.replace(tzinfo=None),
+            bates_prefix=bates_prefix,
+            city=settings.PACKETDESK_CITY_NAME,
+            office=settings.PACKETDESK_OFFICE_NAME,
+        )
+        bates = {item.path: item.bates for item in prepared.items}
+        for entry in manifest["items"]:
+            key = f"{entry['path']}#page={entry['page']}" if entry.get("page") else entry["path"]
+            entry["bates"] = bates.get(key)
+        (target / "index.pdf").write_bytes(render_index_pdf(prepared))
+        files = target / "files"
+        files.mkdir(exist_ok=True)
+        for name, source in delivered_files(prepared, sources):
+            shutil.copyfile(source, files / name)
     (target / "manifest.json").write_text(manifest_json(manifest), encoding="utf-8")
     (target / "manifest.csv").write_text(manifest_csv(manifest), encoding="utf-8")
     return result
@@ -61,6 +91,12 @@ class Command(BaseCommand):
             "--office-of-record", nargs="*", default=[], metavar="DEPT", help="department(s) of record"
         )
         parser.add_argument("--request", default=None, help="request reference for the manifest")
+        parser.add_argument(
+            "--bates-prefix", default="DOC", help="prefix of the delivered files' Bates numbers"
+        )
+        parser.add_argument(
+            "--manifest-only", action="store_true", help="write the manifests only, not index.pdf and files/"
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         result = dedupe_folder(
@@ -69,6 +105,12 @@ class Command(BaseCommand):
             jobs=options["jobs"],  # type: ignore[arg-type]
             office_of_record=options["office_of_record"],  # type: ignore[arg-type]
             request=options["request"],  # type: ignore[arg-type]
+            packet=not options["manifest_only"],
+            bates_prefix=options["bates_prefix"],  # type: ignore[arg-type]
         )
         self.stdout.write(summary(result))
-        self.stdout.write(f"wrote {Path(str(options['out'])) / 'manifest.json'} and manifest.csv")
+        out = Path(str(options["out"]))
+        written = "manifest.json, manifest.csv" + (
+            "" if options["manifest_only"] else ", index.pdf and files/"
+        )
+        self.stdout.write(f"wrote {written} in {out}")

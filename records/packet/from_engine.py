@@ -1,0 +1,138 @@
+"""A prepared `Packet` straight from the engine's result, for `dedupe_folder` (no database).
+
+The same renderers then write index.pdf, letter.pdf and the delivered files, so a packet
+can be produced from a folder of department sub-folders without the web app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from dedupe.types import DedupeResult, Fingerprint, SourceFile
+
+from .data import ItemStatus as Fate
+from .data import MatchExplanation, Packet, PacketGroup, PacketItem, PacketRequest, assign_bates
+
+EXTENSIONS = {
+    "JPEG": ".jpg",
+    "PNG": ".png",
+    "TIFF": ".tif",
+    "WEBP": ".webp",
+    "HEIF": ".heic",
+    "GIF": ".gif",
+    "BMP": ".bmp",
+}
+
+
+def _item(fp: Fingerprint, **fate) -> PacketItem:
+    capture = fp.metadata.capture
+    return PacketItem(
+        path=fp.key,
+        department_code=fp.department,
+        department_name=fp.department,
+        sha256=fp.sha256,
+        byte_size=fp.byte_size,
+        capture_date=capture.value.replace(tzinfo=None) if capture.value else None,
+        capture_date_source=capture.source,
+        capture_utc_offset=capture.utc_offset,
+        parcels=fp.metadata.parcels,
+        camera=" ".join(filter(None, [fp.metadata.camera_make, fp.metadata.camera_model])),
+        thumbnail_jpeg=fp.preview_jpeg or None,
+        extension=EXTENSIONS.get(fp.format, os.path.splitext(fp.source_key)[1].lower()),
+        **fate,
+    )
+
+
+def packet_from_result(
+    result: DedupeResult,
+    *,
+    reference: str,
+    generated_at: datetime,
+    bates_prefix: str,
+    city: str,
+    office: str,
+    every_copy: bool = False,
+) -> Packet:
+    group_of: dict[str, tuple] = {}
+    for group in result.groups:
+        group_of[group.authoritative] = (group, None)
+        for member in group.members:
+            group_of[member.key] = (group, member)
+    items = []
+    for fp in result.fingerprints:
+        if fp.key not in group_of:
+            items.append(_item(fp, status=Fate.DELIVERED))
+            continue
+        group, member = group_of[fp.key]
+        fate = {
+            "group_id": group.id,
+            "is_authoritative": member is None,
+            "authority_rule": group.rule,
+            "authority_reason": group.reason,
+        }
+        if member is None:
+            items.append(_item(fp, status=Fate.DELIVERED, **fate))
+        else:
+            items.append(
+                _item(
+                    fp,
+                    status=Fate.DUPLICATE,
+                    relation=member.relation,
+                    relation_explanation=member.explanation,
+                    **fate,
+                )
+            )
+    for unreadable in result.unreadable:
+        items.append(
+            PacketItem(
+                path=unreadable.key,
+                department_code=unreadable.department,
+                department_name=unreadable.department,
+                sha256=unreadable.sha256,
+                byte_size=unreadable.byte_size,
+                status=Fate.UNREADABLE,
+                unreadable_reason=unreadable.reason,
+            )
+        )
+    day = generated_at.date()
+    request = PacketRequest(
+        city=city,
+        office=office,
+        reference=reference,
+        requester_name="(folder run: no requester)",
+        received=day,
+        due=day + timedelta(days=10),
+        clerk_name="dedupe_folder",
+        clerk_title="command-line run",
+        bates_prefix=bates_prefix,
+    )
+    groups = tuple(
+        PacketGroup(
+            id=g.id,
+            authoritative_path=g.authoritative,
+            rule=g.rule,
+            reason=g.reason,
+            member_paths=tuple(sorted(g.keys)),
+            conflicts=tuple(c.description for c in g.conflicts),
+        )
+        for g in result.groups
+    )
+    return Packet(
+        request=request,
+        items=assign_bates(items, bates_prefix, every_copy=every_copy),
+        groups=groups,
+        explanation=MatchExplanation.from_settings(result.settings),
+        generated_at=generated_at,
+    )
+
+
+def delivered_files(packet: Packet, sources: Sequence[SourceFile]) -> list[tuple[str, str]]:
+    """(Bates file name, file on disk) for every item that goes out."""
+    disk = {s.key: s.disk_path for s in sources}
+    files = []
+    for item in packet.items:
+        if item.bates:
+            files.append((f"{item.bates}{item.extension}", disk[item.path.split("#page=", 1)[0]]))
+    return files

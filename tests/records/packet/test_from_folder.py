@@ -1,0 +1,36 @@
+"""`dedupe_folder` writes the packet too: index.pdf and the delivered files, with no database."""
+
+import hashlib
+import io
+import json
+
+from PIL import Image
+from pypdf import PdfReader
+
+from dedupe.management.commands.dedupe_folder import dedupe_folder
+from tests.dedupe.images import jpeg_bytes, skimage_photo
+
+
+def test_a_folder_becomes_a_packet_with_bates_named_files_and_an_index(tmp_path):
+    root = tmp_path / "gathered"
+    (root / "PW").mkdir(parents=True)
+    (root / "PD").mkdir()
+    photo = jpeg_bytes(skimage_photo("coffee.png"))
+    (root / "PW" / "coffee.jpg").write_bytes(photo)
+    (root / "PD" / "coffee-copy.jpg").write_bytes(photo)
+    (root / "PD" / "cat.jpg").write_bytes(jpeg_bytes(skimage_photo("chelsea.png")))
+    (root / "PD" / "<font size=80>notes.txt").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    dedupe_folder(root, out, jobs=1, office_of_record=["PW"], bates_prefix="CITY")
+    manifest = json.loads((out / "manifest.json").read_text())
+    bates = {item["path"]: item["bates"] for item in manifest["items"]}
+    assert bates["PW/coffee.jpg"] == "CITY-000001"  # groups come first in the index
+    assert bates["PD/coffee-copy.jpg"] is None  # a duplicate is listed, not delivered again
+    assert bates["PD/<font size=80>notes.txt"] is None
+    delivered = sorted(p.name for p in (out / "files").iterdir())
+    assert delivered == ["CITY-000001.jpg", "CITY-000002.jpg"]
+    digest = hashlib.sha256((out / "files" / "CITY-000001.jpg").read_bytes()).hexdigest()
+    assert digest == hashlib.sha256(photo).hexdigest()  # bytes unchanged
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO((out / "index.pdf").read_bytes())).pages)
+    assert "CITY-000002" in text and "<font size=80>notes.txt" in text
+    assert Image.open(out / "files" / "CITY-000002.jpg").size == (451, 300)  # the cat, unchanged
