@@ -13,6 +13,7 @@ import functools
 import hashlib
 import io
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -226,7 +227,8 @@ def decode_frame(im: Image.Image, *, key: str, page: int | None, file_format: st
     if width * height > MAX_IMAGE_PIXELS:
         raise ImageRefused(
             f"the image is too large to read safely ({width}×{height} pixels, "
-            f"{width * height / 1e6:.0f} megapixels; the limit is {MAX_IMAGE_PIXELS / 1e6:.0f})"
+            f"{width * height / 1e6:.0f} megapixels; the limit is {MAX_IMAGE_PIXELS / 1e6:.0f}): "
+            "refused unread as a possible decompression bomb"
         )
     if width == 0 or height == 0:
         raise ImageRefused("the image has no pixels (zero width or height)")
@@ -344,7 +346,12 @@ def reason_for_error(exc: BaseException, file_format: str | None) -> str:
     text = str(exc)
     lowered = text.lower()
     if isinstance(exc, Image.DecompressionBombError):
-        return f"the image is too large to read safely ({text.split('(')[0].strip()})"
+        claimed = re.search(r"\((\d+) pixels\)", text)
+        size = f"{int(claimed.group(1)) / 1e6:,.0f} megapixels" if claimed else "too many pixels"
+        return (
+            f"the image is too large to read safely: it claims {size}, more than the "
+            f"{MAX_IMAGE_PIXELS / 1e6:.0f}-megapixel limit (refused unread as a possible decompression bomb)"
+        )
     if isinstance(exc, EOFError) or "truncated" in lowered or "ends early" in lowered:
         return f"the {kind} data ends early (truncated file)"
     if isinstance(exc, Image.UnidentifiedImageError):
