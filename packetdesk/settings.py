@@ -5,9 +5,11 @@ system, so nothing but Python is needed. At city scale set DATABASE_URL,
 CELERY_BROKER_URL and shared MEDIA_ROOT (or object storage) for every process.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,6 +39,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_results",
+    "axes",
+    "csp",
     "records",
     "dedupe",
 ]
@@ -50,7 +54,37 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns repeated failed logins into a lockout.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: five failures for one user name from one address lock it for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("PACKETDESK_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("PACKETDESK_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Content Security Policy: only our own scripts, styles and images; PDFs previewed in a frame
+# come from this site too. No inline script is needed by any page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "style-src": ["'self'"],
+        "script-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'self'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
 
 ROOT_URLCONF = "packetdesk.urls"
 WSGI_APPLICATION = "packetdesk.wsgi.application"
@@ -183,12 +217,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Run by `celery beat` (the Procfile's beat line); one beat process per deployment.
+CELERY_BEAT_SCHEDULE = {
+    "deadline-reminders": {
+        "task": "records.tasks.send_deadline_reminders",
+        # Once each working morning, office time; tasks are reminded at most once a day anyway.
+        "schedule": crontab(hour=env.int("PACKETDESK_REMINDER_HOUR", default=7), minute=0),
+    },
+}
 
 # --- REST framework ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "records.api.authentication.DepartmentTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Per department token and per signed-in user; see records/api/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "records.api.throttling.DepartmentTokenThrottle",
+        "records.api.throttling.SessionUserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "department_token": env.str("PACKETDESK_API_TOKEN_RATE", default="1200/min"),
+        "session_user": env.str("PACKETDESK_API_USER_RATE", default="600/min"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -200,8 +252,22 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "PacketDesk API",
     "DESCRIPTION": "Public-records requests, gathered images, duplicate groups and packets.",
     "VERSION": "1.0.0",
+    # One name per choice set, so clients get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "records.models.requests.RequestStatus",
+        "ExtensionGroundEnum": "records.models.requests.ExtensionGround",
+        "RequesterKindEnum": "records.models.requests.RequesterKind",
+        "ItemStatusEnum": "records.models.items.ItemStatus",
+        "PacketStateEnum": "records.models.packets.PacketState",
+        "RunStateEnum": "dedupe.models.RunState",
+        "RunPhaseEnum": "dedupe.models.RunPhase",
+        "TaskStateEnum": "records.models.tasking.DepartmentTask.State",
+        "UploadPolicyEnum": "records.models.departments.Department.UploadPolicy",
+    },
 }
 
+# Where links in e-mails point (reminders to clerks and departments).
+PACKETDESK_SITE_URL = env.str("PACKETDESK_SITE_URL", default="http://127.0.0.1:8000")
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="records@localhost")
 
@@ -224,5 +290,5 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
-    X_FRAME_OPTIONS = "DENY"
+    X_FRAME_OPTIONS = "DENY"  # the PDF preview view alone allows same-origin framing
 SESSION_COOKIE_HTTPONLY = True
