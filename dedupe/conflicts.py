@@ -8,6 +8,7 @@ what.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from math import asin, cos, radians, sin, sqrt
 
 from dedupe.settings import MatchSettings
@@ -33,9 +34,18 @@ def capture_date_conflict(members: Sequence[Fingerprint], settings: MatchSetting
     dated = [f for f in members if f.metadata.capture.is_known and not f.metadata.capture.weak]
     if len(dated) < 2:
         return None
-    dated.sort(key=lambda f: (f.metadata.capture.value, f.key))
+    mixed = len({f.metadata.capture.value.tzinfo is None for f in dated}) > 1  # type: ignore[union-attr]
+
+    def when(f: Fingerprint) -> datetime:
+        # A date pinned to UTC beside local wall-clock dates: compare wall clocks, which is
+        # off by at most the zone difference, well inside the one-day threshold.
+        value = f.metadata.capture.value
+        assert value is not None
+        return value.replace(tzinfo=None) if mixed else value
+
+    dated.sort(key=lambda f: (when(f), f.key))
     first, last = dated[0], dated[-1]
-    gap = last.metadata.capture.value - first.metadata.capture.value  # type: ignore[operator]
+    gap = when(last) - when(first)
     if gap.total_seconds() <= settings.conflict_capture_days * 86400:
         return None
     return Conflict(

@@ -1,35 +1,28 @@
-"""Verification of candidate pairs on pixels, grouping without chaining, and relations.
+"""Candidates, grouping without chaining, relations and their evidence.
 
 Exact copies (same bytes and page) and pixel-identical copies are joined first; one
 representative of each is searched by perceptual hash through the index; every candidate
-pair is verified on the thumbnails; groups then form around an authoritative copy so that
+pair is verified on pixels (dedupe.verify); groups then form around an authoritative copy so that
 every member is within the thresholds of that copy, not merely of another member.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import gaussian_filter
 
 from dedupe.authority import AuthorityDecision, choose_authoritative
 from dedupe.conflicts import find_conflicts
 from dedupe.index import HammingIndex, self_pairs, to_uint64
 from dedupe.settings import MatchSettings
 from dedupe.types import Fingerprint, Group, MemberEvidence, Relation
+from dedupe.verify import Verification, thumb, verify_pair
 
-GRID = 48  # longest side of the grid both thumbnails are resampled to for correlation
-_TILES = 6  # tiles per side for the local check
-_DOC_TILES = 8
-_DOC_SHIFT = 3  # pixels of the 256-px page view a re-scan may be out of register by
-_FLAT_STD = 4.0  # grey levels: below this an area is blank paper
-
-Box = tuple[float, float, float, float]
+__all__ = ["ClerkDecisions", "Verification", "group_fingerprints", "relation_between", "verify_pair"]
 
 
 @dataclass(frozen=True)
@@ -54,173 +47,6 @@ class ClerkDecisions:
         return frozenset(frozenset(p) for p in pairs)
 
 
-@dataclass(frozen=True)
-class Verification:
-    score: float  # normalised cross-correlation after the best alignment, 1.0 = identical
-    rotation: int  # degrees the member's pixels were turned to align with the reference
-    local_ok: bool  # the tile (or, for documents, ink) check passed
-    cropped: bool  # the best alignment needed a crop window
-    detail: str = ""
-
-
-# ---------------------------------------------------------------- pixel verification
-
-
-def _thumb(fp: Fingerprint) -> np.ndarray:
-    w, h = fp.thumb_size
-    return np.frombuffer(fp.thumbnail, dtype=np.uint8).reshape(h, w)
-
-
-def _grid_size(ref: np.ndarray) -> tuple[int, int]:
-    h, w = ref.shape
-    scale = GRID / max(h, w)
-    return max(8, round(w * scale)), max(8, round(h * scale))
-
-
-def _resample(img: np.ndarray, size: tuple[int, int], box: tuple[float, float, float, float] | None = None):
-    pil = Image.fromarray(img)
-    return np.asarray(pil.resize(size, Image.Resampling.BILINEAR, box=box), dtype=np.float32)
-
-
-def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    if denom < 1e-6:
-        return 1.0 if float(np.abs(a - b).max()) < 1e-3 else 0.0
-    return float((a * b).sum() / denom)
-
-
-def _windows(settings: MatchSettings, shape: tuple[int, int], aspect: float):
-    """Crop boxes over an image of `shape` whose aspect is near `aspect` (w / h)."""
-    h, w = shape
-    scales = (1.0, *settings.crop_scales)
-    for sx in scales:
-        for sy in scales:
-            if sx == sy == 1.0:
-                continue
-            if abs((w * sx) / (h * sy) / aspect - 1.0) > 0.035:
-                continue
-            for fx in (0.0, 0.5, 1.0) if sx < 1 else (0.0,):
-                for fy in (0.0, 0.5, 1.0) if sy < 1 else (0.0,):
-                    x0, y0 = fx * w * (1 - sx), fy * h * (1 - sy)
-                    yield (x0, y0, x0 + w * sx, y0 + h * sy)
-
-
-def _tile_scores(a: np.ndarray, b: np.ndarray, tiles: int) -> np.ndarray:
-    """Mean absolute difference per tile after matching b's brightness/contrast to a."""
-    sa, sb = a.std() or 1.0, b.std() or 1.0
-    b = (b - b.mean()) / sb * sa + a.mean()
-    diff = np.abs(a - b) / 255.0
-    ys = np.linspace(0, a.shape[0], tiles + 1).astype(int)
-    xs = np.linspace(0, a.shape[1], tiles + 1).astype(int)
-    return np.array(
-        [diff[ys[i] : ys[i + 1], xs[j] : xs[j + 1]].mean() for i in range(tiles) for j in range(tiles)]
-    )
-
-
-def _page_image(fp: Fingerprint) -> np.ndarray:
-    """The sharpest grayscale view available: the 256-px preview, else the thumbnail."""
-    if fp.preview_jpeg:
-        try:
-            with Image.open(io.BytesIO(fp.preview_jpeg)) as im:
-                return np.asarray(im.convert("L"))
-        except OSError:
-            pass  # a damaged preview only costs resolution
-    return _thumb(fp)
-
-
-def _crop_rel(img: np.ndarray, box: Box | None) -> np.ndarray:
-    if box is None:
-        return img
-    h, w = img.shape
-    x0, y0, x1, y1 = box
-    return img[round(y0 * h) : max(round(y1 * h), round(y0 * h) + 1), round(x0 * w) : max(round(x1 * w), 1)]
-
-
-def _document_tile_differences(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per page area: 1 - best correlation of the two pages' ink within a few pixels' shift.
-
-    Two forms printed on one template share every box and label; they differ only where
-    someone wrote, so one area whose marks do not correlate keeps them apart, while a
-    re-scan (blur, noise, a slight turn) still correlates once shifted by a pixel or two.
-    """
-    b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0]), Image.Resampling.BILINEAR), np.float32)
-    a = gaussian_filter(a.astype(np.float32), 1.0)
-    b = gaussian_filter(b, 1.0)
-    r = _DOC_SHIFT
-    padded = np.pad(b, r, mode="edge")
-    ys = np.linspace(0, a.shape[0], _DOC_TILES + 1).astype(int)
-    xs = np.linspace(0, a.shape[1], _DOC_TILES + 1).astype(int)
-    out = np.zeros(_DOC_TILES * _DOC_TILES)
-    for i in range(_DOC_TILES):
-        for j in range(_DOC_TILES):
-            ta = a[ys[i] : ys[i + 1], xs[j] : xs[j + 1]]
-            if ta.size == 0:
-                continue
-            ta = ta - ta.mean()
-            na = float(np.sqrt((ta * ta).sum()))
-            best, flat = -1.0, True
-            for dy in range(-r, r + 1):
-                for dx in range(-r, r + 1):
-                    tb = padded[ys[i] + r + dy : ys[i + 1] + r + dy, xs[j] + r + dx : xs[j + 1] + r + dx]
-                    tb = tb - tb.mean()
-                    nb = float(np.sqrt((tb * tb).sum()))
-                    if max(na, nb) / np.sqrt(ta.size) < _FLAT_STD:
-                        continue  # blank paper in both: nothing written to compare
-                    flat = False
-                    if na * nb > 0:
-                        best = max(best, float((ta * tb).sum()) / (na * nb))
-            out[i * _DOC_TILES + j] = 0.0 if flat else 1.0 - best
-    return out
-
-
-def verify_pair(
-    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int] = (0,)
-) -> Verification:
-    """Align `other`'s thumbnail to `ref`'s (rotation, then small crops) and measure agreement."""
-    a_img = _thumb(ref)
-    size = _grid_size(a_img)
-    a = _resample(a_img, size)
-    aspect_a = a_img.shape[1] / a_img.shape[0]
-    best: tuple[float, int, Box | None, Box | None, np.ndarray, np.ndarray] | None = None
-    for rot in sorted(set(rotations) | {0}):
-        b_img = np.ascontiguousarray(np.rot90(_thumb(other), k=rot // 90))
-        aspect_b = b_img.shape[1] / b_img.shape[0]
-        b = _resample(b_img, size)
-        trials: list[tuple[Box | None, Box | None, np.ndarray, np.ndarray]] = [(None, None, a, b)]
-        if _ncc(a, b) < settings.same_image_score or abs(aspect_a / aspect_b - 1) > 0.03:
-            for box in _windows(settings, a_img.shape, aspect_b):
-                trials.append((_rel(box, a_img), None, _resample(a_img, size, box), b))
-            for box in _windows(settings, b_img.shape, aspect_a):
-                trials.append((None, _rel(box, b_img), a, _resample(b_img, size, box)))
-        for a_box, b_box, x, y in trials:
-            score = _ncc(x, y)
-            if best is None or score > best[0] + 1e-9:
-                best = (score, rot, a_box, b_box, x, y)
-    assert best is not None
-    score, rot, a_box, b_box, x, y = best
-    cropped = a_box is not None or b_box is not None
-    if (ref.document_like or other.document_like) and score >= settings.near_identical_score:
-        # Forms on one template correlate highly overall; only the written marks tell them apart.
-        pa = _crop_rel(_page_image(ref), a_box)
-        pb = _crop_rel(np.rot90(_page_image(other), k=rot // 90), b_box)
-        diffs = _document_tile_differences(pa, np.ascontiguousarray(pb))
-        differing = int((diffs > settings.document_ink_difference_limit).sum())
-        local_ok = differing <= settings.document_tiles_allowed_to_differ
-        detail = f"{differing} of {_DOC_TILES**2} page areas differ in what is written"
-    else:
-        differing = int((_tile_scores(x, y, _TILES) > settings.tile_difference_limit).sum())
-        local_ok = differing <= settings.photo_tiles_allowed_to_differ
-        detail = f"{differing} of {_TILES**2} areas differ"
-    return Verification(round(score, 4), rot, local_ok, cropped, detail)
-
-
-def _rel(box: Box, img: np.ndarray) -> Box:
-    h, w = img.shape
-    return (box[0] / w, box[1] / h, box[2] / w, box[3] / h)
-
-
 # ---------------------------------------------------------------- relations and evidence
 
 
@@ -228,7 +54,13 @@ def _seconds_apart(a: Fingerprint, b: Fingerprint) -> float | None:
     ca, cb = a.metadata.capture, b.metadata.capture
     if not (ca.is_known and cb.is_known) or ca.weak or cb.weak:
         return None
-    return abs((ca.value - cb.value).total_seconds())  # type: ignore[operator]
+    a, b = ca.value, cb.value
+    assert a is not None and b is not None
+    if (a.tzinfo is None) != (b.tzinfo is None):
+        # One date is pinned to UTC (an offset tag, GPS time), the other is local wall-clock
+        # time in an unknown zone: hours apart or equal, nobody can tell, so say unknown.
+        return None
+    return abs((a - b).total_seconds())
 
 
 def relation_between(
@@ -354,7 +186,7 @@ def _crop_candidates(reps: Sequence[Fingerprint], s: MatchSettings) -> np.ndarra
     full = np.empty((len(reps), 32, 32), np.float32)
     wide = np.empty((len(reps), 36, 36), np.float32)
     for n, fp in enumerate(reps):
-        pil = Image.fromarray(_thumb(fp))
+        pil = Image.fromarray(thumb(fp))
         full[n] = np.asarray(pil.resize((32, 32), Image.Resampling.BILINEAR), np.float32)
         wide[n] = np.asarray(pil.resize((36, 36), Image.Resampling.BILINEAR), np.float32)
     index = HammingIndex(_dct_hashes(full), s.crop_window_radius)

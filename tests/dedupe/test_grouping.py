@@ -81,8 +81,8 @@ def test_chain_a_b_c_with_a_far_from_c_is_not_one_group() -> None:
     # b is a blend between a and c: near enough to each, while a and c are too far apart.
     # a has the most pixels, so it is the authoritative copy of anything it joins.
     a = fingerprint_of(ORIGINAL, "a.jpg")
-    b = fingerprint_of(blend(ORIGINAL, OTHER, 0.3).resize((160, 120)), "b.jpg")
-    c = fingerprint_of(blend(ORIGINAL, OTHER, 0.6).resize((160, 120)), "c.jpg")
+    b = fingerprint_of(blend(ORIGINAL, OTHER, 0.25).resize((160, 120)), "b.jpg")
+    c = fingerprint_of(blend(ORIGINAL, OTHER, 0.5).resize((160, 120)), "c.jpg")
     assert group_fingerprints([a, b]) and group_fingerprints([b, c]) and not group_fingerprints([a, c])
     groups = group_fingerprints([c, b, a])
     assert _members(groups) == [{"a.jpg", "b.jpg"}]
@@ -160,3 +160,25 @@ def test_every_item_is_in_at_most_one_group() -> None:
         seen.extend(group.keys)
         assert group.authoritative not in {m.key for m in group.members}
     assert len(seen) == len(set(seen))
+
+
+def test_half_and_half_blend_of_two_photos_is_a_copy_of_neither() -> None:
+    # Regression: the tile check passed a 50/50 blend as a near-identical shot.
+    from tests.dedupe.images import skimage_photo
+
+    astronaut = skimage_photo("astronaut.png").resize((256, 256))
+    chelsea = skimage_photo("chelsea.png").resize((256, 256))
+    mixed = fingerprint_of(Image.blend(astronaut, chelsea, 0.5), "blend.jpg")
+    for key, photo in (("astronaut.jpg", astronaut), ("chelsea.jpg", chelsea)):
+        assert group_fingerprints([fingerprint_of(photo, key), mixed]) == ()
+
+
+def test_dates_with_and_without_utc_offset_do_not_stop_grouping() -> None:
+    # Regression: a copy whose date carries an offset beside one without raised TypeError.
+    from datetime import timedelta, timezone
+
+    pinned = datetime(2024, 3, 12, 10, 0, 5, tzinfo=timezone(timedelta(hours=-7)))
+    a = fingerprint_of(ORIGINAL, "a.jpg", meta=metadata(datetime(2024, 3, 12, 10, 0, 0)))
+    b = fingerprint_of(ORIGINAL.resize((160, 120)), "b.jpg", meta=metadata(pinned))
+    (group,) = group_fingerprints([a, b])
+    assert group.members[0].relation is Relation.SAME_IMAGE

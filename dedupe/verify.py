@@ -1,0 +1,309 @@
+"""Pixel verification of one candidate pair: align the thumbnails, then measure agreement.
+
+Alignment tries the turns the hashes suggest, then scales (one picture a crop of the other,
+up to ~14 % per side) and, at each scale, every shift at once by masked normalised
+cross-correlation (FFT). The best alignment's overall correlation is the score; a local
+check (photo tiles, or for documents the written marks area by area) then decides whether
+the two agree everywhere that matters, so a blend of two photos, a stereo partner or a
+sibling form on one template does not pass on a high overall score alone.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+
+from dedupe.settings import MatchSettings
+from dedupe.types import Fingerprint
+
+GRID = 48  # longest side of the grid both thumbnails are resampled to for correlation
+_TILES = 6  # tiles per side for the photo local check
+_DOC_TILES = 8
+_DOC_SHIFT = 2  # preview pixels a re-scan may be out of register by, after global alignment
+_DOC_GLOBAL_SHIFT = 8  # preview pixels searched for the page's global registration
+_FLAT_STD = 4.0  # grey levels: below this an area is blank paper
+_MIN_OVERLAP = 0.85  # share of the smaller picture that must overlap the other
+_SOFTEN = 1.0  # grid pixels of Gaussian blur for the second score and the tile check
+
+Box = tuple[float, float, float, float]  # relative (x0, y0, x1, y1)
+
+
+@dataclass(frozen=True)
+class Verification:
+    score: float  # normalised cross-correlation after the best alignment, 1.0 = identical
+    rotation: int  # degrees the member's pixels were turned to align with the reference
+    local_ok: bool  # the tile (or, for documents, ink) check passed
+    cropped: bool  # the best alignment needed a crop or a shift
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class _Alignment:
+    score: float
+    rotation: int
+    a: np.ndarray  # the overlapping parts, same shape
+    b: np.ndarray
+    a_box: Box | None
+    b_box: Box | None
+
+
+def thumb(fp: Fingerprint) -> np.ndarray:
+    w, h = fp.thumb_size
+    return np.frombuffer(fp.thumbnail, dtype=np.uint8).reshape(h, w)
+
+
+def _resample(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BILINEAR), dtype=np.float64)
+
+
+def ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    if denom < 1e-6:
+        return 1.0 if float(np.abs(a - b).max()) < 1e-3 else 0.0
+    return float((a * b).sum() / denom)
+
+
+def _spectra(x: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """FFTs of x, x**2 and x's support, zero-padded to `shape` (shared across scales)."""
+    return (
+        np.fft.rfft2(x, shape),
+        np.fft.rfft2(x * x, shape),
+        np.fft.rfft2(np.ones_like(x), shape),
+    )
+
+
+def _masked_ncc(
+    a: np.ndarray, b: np.ndarray, a_spectra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """NCC over the overlap for every placement of b on a (full correlation), and overlap size.
+
+    Index (i, j) places b's top-left corner at (i - hb + 1, j - wb + 1) in a's coordinates.
+    One padded FFT per operand (a's reused across scales) instead of a convolution call per
+    sum: this is the hot loop of verification.
+    """
+    (ha, wa), (hb, wb) = a.shape, b.shape
+    shape = (ha + hb - 1, wa + wb - 1)
+    if a_spectra is None or a_spectra[0].shape != (shape[0], shape[1] // 2 + 1):
+        a_spectra = _spectra(a, shape)
+    fa, fa2, fma = a_spectra
+    fb, fb2, fmb = (np.conj(f) for f in _spectra(b, shape))
+
+    def corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # Circular correlation: entry d is b placed at offset d (negative offsets wrap).
+        return np.roll(np.fft.irfft2(x * y, shape), (hb - 1, wb - 1), axis=(0, 1))
+
+    n = np.rint(corr(fma, fmb))
+    sum_ab, sum_a, sum_b = corr(fa, fb), corr(fa, fmb), corr(fma, fb)
+    sum_a2, sum_b2 = corr(fa2, fmb), corr(fma, fb2)
+    safe_n = np.maximum(n, 1)
+    cov = sum_ab - sum_a * sum_b / safe_n
+    var = np.maximum(sum_a2 - sum_a**2 / safe_n, 0) * np.maximum(sum_b2 - sum_b**2 / safe_n, 0)
+    score = np.where(var > 1e-6, cov / np.sqrt(np.maximum(var, 1e-12)), 0.0)
+    return score, n
+
+
+def _scales(aspect_a: float, aspect_b: float, settings: MatchSettings) -> set[tuple[float, float]]:
+    """(kx, ky): b's content spans kx x ky of a's width and height (k < 1: b is a crop of a)."""
+    low = settings.crop_min_share
+    steps = np.round(np.arange(1.0, low - 1e-9, -settings.crop_step), 4)
+    out: set[tuple[float, float]] = set()
+    ratio = aspect_b / aspect_a  # = kx / ky
+    for k in steps:
+        for kx, ky in ((k, k / ratio), (k * ratio, k)):
+            for fx, fy in ((kx, ky), (1 / kx, 1 / ky)):  # b inside a, or a inside b
+                lo, hi = min(fx, fy), max(fx, fy)
+                if (hi <= 1.0 + 1e-9 and lo >= low - 1e-9) or (lo >= 1.0 - 1e-9 and hi <= 1 / low + 1e-9):
+                    out.add((round(fx, 3), round(fy, 3)))
+    return out
+
+
+def _align(
+    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int]
+) -> _Alignment:
+    a_img = thumb(ref)
+    h, w = a_img.shape
+    scale = GRID / max(h, w)
+    size_a = (max(8, round(w * scale)), max(8, round(h * scale)))
+    a = _resample(a_img, size_a)
+    best: _Alignment | None = None
+    cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for rot in sorted(set(rotations) | {0}):
+        b_img = np.ascontiguousarray(np.rot90(thumb(other), k=rot // 90))
+        plain = _resample(b_img, size_a)
+        score = ncc(a, plain)
+        if best is None or score > best.score + 1e-9:
+            best = _Alignment(score, rot, a, plain, None, None)
+        if score >= settings.same_image_score and abs(b_img.shape[1] / b_img.shape[0] * h / w - 1) < 0.03:
+            continue  # the plain overlay already agrees; no crop or shift to look for
+        for kx, ky in _scales(w / h, b_img.shape[1] / b_img.shape[0], settings):
+            size_b = (max(4, round(size_a[0] * kx)), max(4, round(size_a[1] * ky)))
+            b = _resample(b_img, size_b)
+            padded = (a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1)
+            if padded not in cache:
+                cache[padded] = _spectra(a, padded)
+            scores, overlap = _masked_ncc(a, b, cache[padded])
+            smaller = min(a.size, b.size)
+            scores[overlap < _MIN_OVERLAP * smaller] = -1.0
+            i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
+            if scores[i, j] <= best.score + 1e-9:
+                continue
+            y0, x0 = i - b.shape[0] + 1, j - b.shape[1] + 1  # b's corner in a
+            ay0, ax0 = max(0, y0), max(0, x0)
+            ay1, ax1 = min(a.shape[0], y0 + b.shape[0]), min(a.shape[1], x0 + b.shape[1])
+            a_part = a[ay0:ay1, ax0:ax1]
+            b_part = b[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0]
+            a_box = (ax0 / a.shape[1], ay0 / a.shape[0], ax1 / a.shape[1], ay1 / a.shape[0])
+            b_box = (
+                (ax0 - x0) / b.shape[1],
+                (ay0 - y0) / b.shape[0],
+                (ax1 - x0) / b.shape[1],
+                (ay1 - y0) / b.shape[0],
+            )
+            best = _Alignment(float(scores[i, j]), rot, a_part, b_part, a_box, b_box)
+    assert best is not None
+    # Score the alignment also at a slightly coarser scale: at 48 px, fine texture (grass,
+    # brick) and thin lines alias differently after a shift or rescale, which a 1-px blur
+    # forgives, while a different picture mixed in (a blend, another scene) stays different.
+    a_soft, b_soft = gaussian_filter(best.a, _SOFTEN), gaussian_filter(best.b, _SOFTEN)
+    score = max(best.score, ncc(a_soft, b_soft))
+    return _Alignment(score, best.rotation, a_soft, b_soft, best.a_box, best.b_box)
+
+
+def _tiles(shape: tuple[int, int], tiles: int) -> list[tuple[slice, slice]]:
+    ys = np.linspace(0, shape[0], tiles + 1).astype(int)
+    xs = np.linspace(0, shape[1], tiles + 1).astype(int)
+    return [
+        (slice(ys[i], ys[i + 1]), slice(xs[j], xs[j + 1]))
+        for i in range(tiles)
+        for j in range(tiles)
+        if ys[i + 1] > ys[i] and xs[j + 1] > xs[j]
+    ]
+
+
+def tile_differences(a: np.ndarray, b: np.ndarray, tiles: int = _TILES) -> np.ndarray:
+    """Per tile: mean absolute difference (0..1) after matching b's brightness/contrast to a.
+
+    The difference is measured against the tile's own contrast as well: a tile counts by
+    the larger of its absolute difference and its share of unexplained structure (1 -
+    correlation, weighted by how much structure the tile holds). A blend of two photos or a
+    stereo partner leaves structure one picture has and the other lacks in many tiles.
+    """
+    sa, sb = a.std() or 1.0, b.std() or 1.0
+    b = (b - b.mean()) / sb * sa + a.mean()
+    out = []
+    for ys, xs in _tiles(a.shape, tiles):
+        ta, tb = a[ys, xs], b[ys, xs]
+        mad = float(np.abs(ta - tb).mean()) / 255.0
+        # Unexplained structure: residual energy after the best linear fit within the tile,
+        # relative to the picture's overall contrast (so a flat sky tile with noise is small).
+        ca, cb = ta - ta.mean(), tb - tb.mean()
+        var_b = float((cb * cb).sum())
+        fit = float((ca * cb).sum()) / var_b if var_b > 1e-9 else 0.0
+        residual = float(np.sqrt(((ca - fit * cb) ** 2).mean())) / sa
+        out.append(max(mad, residual * 0.25))
+    return np.array(out)
+
+
+def page_image(fp: Fingerprint) -> np.ndarray:
+    """The sharpest grayscale view available: the 256-px preview, else the thumbnail."""
+    if fp.preview_jpeg:
+        try:
+            with Image.open(io.BytesIO(fp.preview_jpeg)) as im:
+                return np.asarray(im.convert("L"))
+        except OSError:
+            pass  # a damaged preview only costs resolution
+    return thumb(fp)
+
+
+def _crop_rel(img: np.ndarray, box: Box | None) -> np.ndarray:
+    if box is None:
+        return img
+    h, w = img.shape
+    x0, y0, x1, y1 = box
+    top, left = round(y0 * h), round(x0 * w)
+    return img[top : max(round(y1 * h), top + 1), left : max(round(x1 * w), left + 1)]
+
+
+def _register(a: np.ndarray, b: np.ndarray, limit: int) -> np.ndarray:
+    """b shifted (edge-padded) by the whole-pixel offset, within `limit`, that best fits a."""
+    scores, _ = _masked_ncc(a - a.mean(), b - b.mean())
+    hb, wb = b.shape
+    i0, j0 = hb - 1, wb - 1  # zero shift
+    window = scores[i0 - limit : i0 + limit + 1, j0 - limit : j0 + limit + 1]
+    if window.size == 0:
+        return b
+    di, dj = np.unravel_index(int(np.argmax(window)), window.shape)
+    dy, dx = int(di) - limit, int(dj) - limit
+    padded = np.pad(b, limit, mode="edge")
+    return padded[limit - dy : limit - dy + hb, limit - dx : limit - dx + wb]
+
+
+def document_differences(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per page area: 1 - best correlation of the two pages' marks within a small shift, and
+    the residual (grey levels RMS) at that shift.
+
+    Two forms printed on one template share every box and label; they differ only where
+    someone wrote, so an area whose marks neither correlate nor cancel keeps them apart,
+    while a re-scan (blur, noise, a slight turn) still agrees once shifted a pixel or two.
+    """
+    b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0]), Image.Resampling.BILINEAR), np.float64)
+    a = gaussian_filter(a.astype(np.float64), 1.0)
+    b = gaussian_filter(b, 1.0)
+    b = _register(a, b, _DOC_GLOBAL_SHIFT)
+    r = _DOC_SHIFT
+    padded = np.pad(b, r, mode="edge")
+    area = _tiles(a.shape, _DOC_TILES)
+    corr_gap = np.zeros(len(area))
+    residual = np.zeros(len(area))
+    for n, (ys, xs) in enumerate(area):
+        ta = a[ys, xs]
+        ta = ta - ta.mean()
+        na = float(np.sqrt((ta * ta).sum()))
+        best, best_res, flat = -1.0, 0.0, True
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
+                tb = padded[ys.start + r + dy : ys.stop + r + dy, xs.start + r + dx : xs.stop + r + dx]
+                tb = tb - tb.mean()
+                nb = float(np.sqrt((tb * tb).sum()))
+                if max(na, nb) / np.sqrt(ta.size) < _FLAT_STD:
+                    continue  # blank paper in both: nothing written to compare
+                flat = False
+                if na * nb > 0:
+                    c = float((ta * tb).sum()) / (na * nb)
+                    if c > best:
+                        best, best_res = c, float(np.sqrt(((ta - tb) ** 2).mean()))
+        corr_gap[n] = 0.0 if flat else 1.0 - best
+        residual[n] = 0.0 if flat else best_res
+    return corr_gap, residual
+
+
+def verify_pair(
+    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int] = (0,)
+) -> Verification:
+    """Align `other`'s thumbnail to `ref`'s (rotation, scale, shift) and measure agreement."""
+    al = _align(ref, other, settings, rotations)
+    cropped = al.a_box is not None
+    if (ref.document_like or other.document_like) and al.score >= settings.near_identical_score:
+        # Forms on one template correlate highly overall; only the written marks tell them apart.
+        pa = _crop_rel(page_image(ref), al.a_box)
+        pb = _crop_rel(np.rot90(page_image(other), k=al.rotation // 90), al.b_box)
+        gap, residual = document_differences(pa, np.ascontiguousarray(pb))
+        differs = (gap > settings.document_ink_difference_limit) & (
+            residual > settings.document_residual_floor
+        )
+        differing = int(differs.sum())
+        local_ok = differing <= settings.document_tiles_allowed_to_differ
+        detail = f"{differing} of {len(gap)} page areas differ in what is written"
+    else:
+        diffs = tile_differences(al.a, al.b)
+        differing = int((diffs > settings.tile_difference_limit).sum())
+        local_ok = differing <= settings.photo_tiles_allowed_to_differ
+        detail = f"{differing} of {len(diffs)} areas differ"
+    return Verification(round(al.score, 4), al.rotation, local_ok, cropped, detail)
