@@ -9,16 +9,18 @@ marked done once, the grouping step replaces its own output. Progress lives on t
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -171,8 +173,8 @@ def _blobs_needing_fingerprints(records_request_id: int) -> list[str]:
 def plan_run(run_id: int) -> None:
     """Split the run's new blobs into chunks and send them to workers (idempotent)."""
     with transaction.atomic():
-        run = DedupeRun.objects.select_for_update().get(pk=run_id)
-        if run.state not in ACTIVE_RUN_STATES:
+        run = DedupeRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.state not in ACTIVE_RUN_STATES:
             return
         if run.state == RunState.QUEUED:
             pending = _blobs_needing_fingerprints(run.request_id)
@@ -191,16 +193,9 @@ def plan_run(run_id: int) -> None:
     _finish_fingerprinting_if_complete(run_id)
 
 
-def dispatch_pending_chunks(run_id: int, stalled_before: datetime.datetime | None = None) -> int:
-    """Send unfinished chunks to the workers: all, or those no live worker is working on.
-
-    With `stalled_before`, a chunk a worker reported on after that moment is left to it;
-    chunks no worker has claimed are sent again (their message may have died with a
-    worker that had prefetched it; a second copy of a live message is harmless).
-    """
+def dispatch_pending_chunks(run_id: int) -> int:
+    """Send every unfinished chunk of a run to the workers (a second copy is harmless)."""
     chunks = DedupeChunk.objects.filter(run_id=run_id, done=False)
-    if stalled_before is not None:
-        chunks = chunks.filter(claimed_at__isnull=True) | chunks.filter(claimed_at__lt=stalled_before)
     ids = list(chunks.values_list("pk", flat=True))
     DedupeChunk.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
     for chunk_id in ids:
@@ -291,12 +286,17 @@ def fingerprint_blob(sha256: str) -> bool:
 
 def fingerprint_chunk(run_id: int, chunk_id: int) -> None:
     """Fingerprint one chunk of a run's blobs, reporting progress after each (idempotent)."""
-    chunk = DedupeChunk.objects.select_related("run").get(pk=chunk_id)
-    if chunk.run.state != RunState.RUNNING:
-        return
+    chunk = DedupeChunk.objects.select_related("run").filter(pk=chunk_id, run_id=run_id).first()
+    if chunk is None or chunk.run.state != RunState.RUNNING:
+        return  # a stale copy of a message for a run that has finished or is gone
+    # Any delivery, even of a chunk already done, shows a worker is draining this run's
+    # messages; the watchdog re-sends work only when nothing has touched the run for a while.
+    DedupeRun.objects.filter(pk=run_id).update(progress_at=timezone.now())
     if not chunk.done:
         for sha in chunk.blob_shas:
-            DedupeChunk.objects.filter(pk=chunk_id).update(claimed_at=timezone.now())
+            now = timezone.now()
+            DedupeChunk.objects.filter(pk=chunk_id).update(claimed_at=now)
+            DedupeRun.objects.filter(pk=run_id).update(progress_at=now)
             if fingerprint_blob(sha):
                 DedupeRun.objects.filter(pk=run_id).update(
                     blobs_done=F("blobs_done") + 1, progress_at=timezone.now()
@@ -318,6 +318,28 @@ def _finish_fingerprinting_if_complete(run_id: int) -> None:
 
 
 # --------------------------------------------------------------------------- group
+
+
+@contextlib.contextmanager
+def heartbeat(run_id: int) -> Iterator[None]:
+    """Tell the watchdog a long step is alive: touch the run's progress time every few seconds."""
+    stop = threading.Event()
+    every = max(0.5, stall_limit().total_seconds() / 3)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                DedupeRun.objects.filter(pk=run_id).update(progress_at=timezone.now())
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"dedupe-heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _item_capture(fp: ImageFingerprint, gathered_path: str) -> tuple[str, str, str]:
@@ -424,8 +446,8 @@ def clerk_decisions(records_request: RecordsRequest) -> ClerkDecisions:
 
 def group_run(run_id: int) -> None:
     """Group the request's fingerprints, persist the groups and the run's metrics (idempotent)."""
-    run = DedupeRun.objects.select_related("request", "request__office_of_record").get(pk=run_id)
-    if run.state != RunState.RUNNING or run.phase != RunPhase.GROUPING:
+    run = DedupeRun.objects.select_related("request", "request__office_of_record").filter(pk=run_id).first()
+    if run is None or run.state != RunState.RUNNING or run.phase != RunPhase.GROUPING:
         return
     records_request = run.request
     with transaction.atomic():
@@ -433,13 +455,22 @@ def group_run(run_id: int) -> None:
     readable = [i for i in images if not i.unreadable_reason]
     by_key = {i.key: i for i in images}
     fingerprints = [engine_fingerprint(i) for i in readable]
+    with heartbeat(run_id):
+        groups = _group(records_request, fingerprints)
+    _persist_groups(run_id, records_request, images, by_key, groups)
+
+
+def _group(records_request: RecordsRequest, fingerprints: list[Fingerprint]):
     office = records_request.office_of_record
-    groups = group_fingerprints(
+    return group_fingerprints(
         fingerprints,
         MatchSettings(),
         departments_of_record=[office.code] if office else [],
         decisions=clerk_decisions(records_request),
     )
+
+
+def _persist_groups(run_id: int, records_request: RecordsRequest, images, by_key, groups) -> None:
     decided_authority = {
         d.second_key: d
         for d in ClerkDecision.objects.filter(request=records_request, kind=ClerkDecision.Kind.AUTHORITY)
@@ -601,8 +632,8 @@ def run_progress(run: DedupeRun, now: datetime.datetime | None = None) -> RunPro
 def fail_run(run_id: int, error: str) -> None:
     """Mark a run failed with a reason a clerk can read; a new run can then be started."""
     with transaction.atomic():
-        run = DedupeRun.objects.select_for_update().select_related("request").get(pk=run_id)
-        if run.state not in ACTIVE_RUN_STATES:
+        run = DedupeRun.objects.select_for_update().select_related("request").filter(pk=run_id).first()
+        if run is None or run.state not in ACTIVE_RUN_STATES:
             return
         run.state = RunState.FAILED
         run.error = error[:2000]
@@ -614,20 +645,30 @@ def fail_run(run_id: int, error: str) -> None:
 
 
 def resume_active_runs(stalled_after: datetime.timedelta = datetime.timedelta(0)) -> int:
-    """Send again whatever active runs still wait for; called when a worker starts.
+    """Send again what a stalled active run waits for; returns how many runs were stalled.
 
-    A broker without acknowledgements (the file-system one) loses the messages a killed
-    worker had taken; the database still says what is unfinished, so nothing is lost.
+    A run is stalled when no worker has reported on it for `stalled_after`: its messages
+    died with a killed worker (the file-system broker has no acknowledgements), with a
+    broker that restarted without persistence, or wait in Redis for a visibility timeout.
+    The database says what is unfinished, so everything unfinished is sent again; while
+    any worker makes progress nothing is re-sent, so a long queue is never duplicated.
     """
-    resumed = 0
+    stalled = 0
     cutoff = timezone.now() - stalled_after
     for run in DedupeRun.objects.filter(state__in=ACTIVE_RUN_STATES):
+        last_heard = run.progress_at or run.created_at
+        if last_heard > cutoff:
+            continue
+        stalled += 1
+        logger.warning(
+            "dedupe run %s has had no progress since %s; sending its work again", run.pk, last_heard
+        )
+        DedupeRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
         if run.state == RunState.QUEUED:
             dispatch("plan_run", (run.pk,))
         elif run.phase == RunPhase.FINGERPRINTING:
-            dispatch_pending_chunks(run.pk, stalled_before=cutoff)
+            dispatch_pending_chunks(run.pk)
             _finish_fingerprinting_if_complete(run.pk)
         elif run.phase == RunPhase.GROUPING:
             dispatch("group_run", (run.pk,))
-        resumed += 1
-    return resumed
+    return stalled

@@ -2,18 +2,19 @@
 
 Transient database and broker errors are retried with backoff; anything else fails the
 run with its reason so a clerk can start it again. `acks_late` (in settings) means a
-task whose worker dies is delivered again; every step is idempotent.
+task whose worker dies is delivered again; every step is idempotent, and a watchdog in
+each worker re-sends the work of a run that stopped progressing.
 """
 
 from __future__ import annotations
 
 import logging
 
-from celery import shared_task
-from celery.signals import worker_ready
-from django.db import InterfaceError, OperationalError
+from celery import bootsteps, shared_task
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from dedupe import runs
+from packetdesk.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -46,25 +47,34 @@ def group_run(run_id: int) -> None:
     _fail_on_error(run_id, lambda: runs.group_run(run_id))
 
 
-@shared_task(acks_late=True, **RETRY)
-def watch_active_runs() -> int:
-    """Send again what a dead worker left unfinished; repeat while any run is active.
+class StalledRunWatchdog(bootsteps.StartStopStep):
+    """A timer in every worker that re-sends the work of runs no worker is progressing.
 
-    A broker without acknowledgements (the file-system one) loses the messages a killed
-    worker had taken, and Redis gives them back only after its visibility timeout; the
-    database knows what is unfinished, so this watchdog closes the gap.
+    It runs in the worker's own process, not through the broker, so it keeps working after
+    the broker restarts empty or a killed worker took its messages with it.
     """
-    limit = runs.stall_limit()
-    active = runs.resume_active_runs(stalled_after=limit)
-    if active:
-        watch_active_runs.apply_async(countdown=limit.total_seconds() + 1)
-    return active
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.tref = None
+
+    def start(self, worker) -> None:
+        interval = max(1.0, runs.stall_limit().total_seconds() / 2)
+        self.tref = worker.timer.call_repeatedly(interval, self.check, priority=10)
+
+    def stop(self, worker) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+
+    def check(self) -> None:
+        try:
+            runs.resume_active_runs(stalled_after=runs.stall_limit())
+        except Exception:  # the database may be restarting; try again on the next tick
+            logger.exception("could not check for stalled dedupe runs")
+        finally:
+            close_old_connections()
 
 
-@worker_ready.connect
-def _watch_on_worker_start(sender=None, **kwargs) -> None:
-    try:
-        runs.resume_active_runs(stalled_after=runs.stall_limit())
-        watch_active_runs.apply_async(countdown=runs.stall_limit().total_seconds() + 1)
-    except Exception:  # a worker must start even if the database or broker is briefly away
-        logger.exception("could not resume active dedupe runs")
+app.steps["worker"].add(StalledRunWatchdog)

@@ -203,6 +203,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
         "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "store_processed": False,
+        # kombu polls the folder; its 1 s default would cap a worker at one task a second.
+        "polling_interval": 0.05,
     }
 # A dedupe chunk whose worker has not reported for this long is sent to another worker.
 PACKETDESK_STALLED_CHUNK_SECONDS = env.int("PACKETDESK_STALLED_CHUNK_SECONDS", default=30)

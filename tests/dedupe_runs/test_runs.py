@@ -1,6 +1,9 @@
 """A dedupe run of a request: planned, fingerprinted in chunks, grouped, persisted, re-run."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from dedupe import runs
 from dedupe.decisions import choose_authoritative, merge_groups, split_member
@@ -178,16 +181,18 @@ def test_progress_reports_done_total_phase_and_time_left(
     assert progress.remaining_seconds is not None
 
 
-def test_a_lost_chunk_is_sent_again_when_a_worker_starts(queue, django_capture_on_commit_callbacks):
+def test_a_stalled_run_is_sent_again_by_the_watchdog_and_a_progressing_one_is_not(
+    queue, django_capture_on_commit_callbacks
+):
     clerk, rr = gathered_request()
     with django_capture_on_commit_callbacks(execute=True):
         run = runs.start_run(actor=clerk, records_request=rr)
     _name, args = queue.pending.popleft()
     runs.plan_run(*args)
     queue.pending.clear()  # the broker lost every chunk message with a killed worker
+    assert runs.resume_active_runs(stalled_after=runs.stall_limit()) == 0  # it was heard from just now
+    DedupeRun.objects.filter(pk=run.pk).update(progress_at=timezone.now() - datetime.timedelta(minutes=5))
     assert runs.resume_active_runs(stalled_after=runs.stall_limit()) == 1
-    with django_capture_on_commit_callbacks(execute=True):
-        queue.drain()
     queue.drain()
     run.refresh_from_db()
     assert run.state == RunState.COMPLETED

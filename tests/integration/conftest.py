@@ -105,6 +105,11 @@ def worker_factory(transactional_db, tmp_path, settings):
     """Start real worker processes; each is stopped at the end of the test."""
     settings.MEDIA_ROOT = tmp_path / "media"
     started: list[WorkerProcess] = []
+    # Messages left by an earlier test (whose ids this test's rows may reuse) must not reach
+    # this test's worker.
+    from packetdesk.celery import app
+
+    app.control.purge()
 
     def start(concurrency: int = 1) -> WorkerProcess:
         worker = WorkerProcess(Path(settings.MEDIA_ROOT), concurrency).start()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import random
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from dedupe import runs
 from dedupe.models import DedupeRun, GroupMembership, ImageFingerprint, ItemImage, RunState
@@ -66,13 +67,20 @@ def test_a_run_on_a_real_worker_completes_with_the_engines_groups(celery_worker_
 
 
 def photo_batch(count: int) -> list[tuple[str, bytes]]:
-    """Distinct noisy photos large enough that a run takes a few seconds."""
+    """Distinct scenes (random shapes over sensor noise) large enough that a run takes a few seconds.
+
+    Each scene's layout differs, so no two are near-duplicates and grouping stays cheap.
+    """
     files = []
     for n in range(count):
-        image = Image.effect_noise((1600, 1200), 40 + n % 50).convert("RGB")
-        image = Image.blend(
-            image, Image.new("RGB", image.size, (n * 37 % 255, n * 91 % 255, n * 13 % 255)), 0.5
-        )
+        rng = random.Random(n)
+        image = Image.effect_noise((1600, 1200), 30).convert("RGB")
+        draw = ImageDraw.Draw(image)
+        for _ in range(12):
+            x, y = rng.randrange(1600), rng.randrange(1200)
+            w, h = rng.randrange(100, 700), rng.randrange(100, 500)
+            colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+            (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x, y, x + w, y + h), fill=colour)
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=85)
         files.append((f"batch/IMG_{n:04d}.jpg", buffer.getvalue()))
@@ -83,25 +91,28 @@ def test_a_worker_killed_mid_run_leaves_nothing_lost_or_duplicated(worker_factor
     clerk = make_clerk()
     department = DepartmentFactory(code="PW")
     rr = RecordsRequestFactory(status="gathering")
-    files = photo_batch(120)
+    files = photo_batch(48)
     gather_files(
         actor=clerk, records_request=rr, department=department, files=[(n, io.BytesIO(d)) for n, d in files]
     )
+    started = time.monotonic()
     first = worker_factory()
     run = runs.start_run(actor=clerk, records_request=rr)
     wait_for(lambda: DedupeRun.objects.get(pk=run.pk).blobs_done >= 8, 120, first)
     first.kill()
+    print(f"killed after {time.monotonic() - started:.1f} s")
     assert DedupeRun.objects.get(pk=run.pk).state == RunState.RUNNING
     second = worker_factory()
     run = wait_for(lambda: finished(run.pk), 180, second, every=0.5)
+    print(f"completed after {time.monotonic() - started:.1f} s")
     assert run.state == RunState.COMPLETED, run.error
     shas = set(GatheredItem.objects.filter(request=rr).values_list("sha256", flat=True))
-    assert len(shas) == 120
+    assert len(shas) == 48
     fingerprints = list(ImageFingerprint.objects.filter(blob_id__in=shas).values_list("blob_id", "page"))
     assert sorted(fingerprints) == sorted((sha, 0) for sha in shas)  # each exactly once
-    assert ItemImage.objects.filter(item__request=rr).count() == 120
-    assert run.blobs_done == run.blobs_total == 120
-    assert run.counts["total"]["gathered"] == 120
+    assert ItemImage.objects.filter(item__request=rr).count() == 48
+    assert run.blobs_done == run.blobs_total == 48
+    assert run.counts["total"]["gathered"] == 48
 
 
 def test_two_runs_started_at_once_do_not_both_proceed(celery_worker_process):
