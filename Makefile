@@ -7,7 +7,7 @@ BIND ?= 127.0.0.1:8000
 SERVICES_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/packetdesk \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 CELERY_RESULT_BACKEND=django-db
 
-.PHONY: run test install lint unit test-services browser clean
+.PHONY: run test install lint unit test-services browser chromium clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,14 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-unit: install
+# The browser tests drive Debian's Chromium; a fresh machine has none, so install it first.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium; \
+	fi
+
+unit: install chromium
 	$(PY) manage.py makemigrations --check --dry-run
 	PACKETDESK_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import Department, ExtensionGround, RequesterKind, RequestStatus
+from .models import Department, Exemption, ExtensionGround, RequesterKind, RequestStatus
 
 
 class OpenRequestForm(forms.Form):
@@ -66,3 +66,60 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         if departments is not None:
             self.fields["department"].queryset = departments
+
+
+class TaskDepartmentsForm(forms.Form):
+    departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Departments to ask",
+    )
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Answer due by")
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What to look for (note)"
+    )
+
+
+class TaskAnswerForm(forms.Form):
+    files = MultipleFileField(required=False, label="Files to send")
+    note = forms.CharField(required=False, max_length=1000, label="Note to the clerk")
+
+
+class ReasonForm(forms.Form):
+    image = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=500, label="Reason")
+
+
+class MergeForm(forms.Form):
+    other = forms.IntegerField(label="Group to merge in")
+    reason = forms.CharField(max_length=500, label="Reason")
+
+
+class WithholdForm(forms.Form):
+    item = forms.IntegerField(widget=forms.HiddenInput)
+    exemption = forms.ModelChoiceField(queryset=Exemption.objects.filter(active=True), label="Exemption")
+    note = forms.CharField(required=False, max_length=500, label="Description for the withholding log")
+
+
+class BuildForm(forms.Form):
+    every_copy = forms.BooleanField(required=False, label="Deliver every copy, not only authoritative ones")
+    load_files = forms.BooleanField(required=False, label="Add eDiscovery load files (.dat/.opt)")
+
+
+class ReleaseForm(forms.Form):
+    valid_days = forms.IntegerField(min_value=1, max_value=365, initial=30, label="Link valid for (days)")
+
+
+class DateRangeForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To")
+
+
+class RedactionForm(forms.Form):
+    item = forms.IntegerField()
+    page = forms.IntegerField(min_value=0, initial=0, required=False)
+    x = forms.IntegerField(min_value=0)
+    y = forms.IntegerField(min_value=0)
+    width = forms.IntegerField(min_value=1)
+    height = forms.IntegerField(min_value=1)
+    exemption = forms.ModelChoiceField(queryset=Exemption.objects.filter(active=True))

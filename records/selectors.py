@@ -10,7 +10,16 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from .models import AuditEvent, Department, GatheredItem, RecordsRequest
+from .models import (
+    AuditEvent,
+    Department,
+    DepartmentTask,
+    Exemption,
+    GatheredItem,
+    Packet,
+    RecordsRequest,
+    Redaction,
+)
 from .roles import is_clerk, is_manager, uploader_department
 from .services.intake import GATHERING_STATUSES
 
@@ -93,3 +102,83 @@ def active_run(records_request: RecordsRequest):
     from dedupe.models import ACTIVE_RUN_STATES, DedupeRun
 
     return DedupeRun.objects.filter(request=records_request, state__in=ACTIVE_RUN_STATES).first()
+
+
+# ------------------------------------------------------------------ pages (issue 6)
+
+
+def filtered_requests(
+    user: Any,
+    *,
+    query: str = "",
+    status: str = "",
+    clerk: str = "",
+    overdue: bool = False,
+    today: Any = None,
+) -> QuerySet[RecordsRequest]:
+    """The request list as a clerk filters it: search, status, assigned clerk, overdue only."""
+    from django.utils import timezone
+
+    from .services.requests import OPEN_STATUSES
+
+    requests = requests_visible_to(user).select_related("assigned_clerk")
+    if query:
+        requests = requests.filter(Q(reference__icontains=query) | Q(requester_name__icontains=query))
+    if status:
+        requests = requests.filter(status=status)
+    if clerk == "none":
+        requests = requests.filter(assigned_clerk__isnull=True)
+    elif clerk.isdigit():
+        requests = requests.filter(assigned_clerk_id=int(clerk))
+    if overdue:
+        today = today or timezone.localdate()
+        requests = requests.filter(status__in=OPEN_STATUSES).filter(
+            Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
+        )
+    return requests
+
+
+def tasks_visible_to(user: Any) -> QuerySet[DepartmentTask]:
+    """Department tasks: clerks and managers see all; an uploader only its department's."""
+    tasks = DepartmentTask.objects.select_related("request", "department", "answered_by")
+    if is_clerk(user) or is_manager(user):
+        return tasks
+    own = uploader_department(user)
+    if own is not None:
+        return tasks.filter(department=own, request__in=requests_visible_to(user))
+    return tasks.none()
+
+
+def packets_visible_to(user: Any) -> QuerySet[Packet]:
+    if is_clerk(user) or is_manager(user):
+        return Packet.objects.select_related("request", "built_by", "released_by")
+    return Packet.objects.none()
+
+
+def item_images_visible_to(user: Any):
+    """Images (pages) of the items the user may see, with their fingerprints."""
+    from dedupe.models import ItemImage
+
+    return ItemImage.objects.filter(item__in=items_visible_to(user)).select_related("fingerprint", "item")
+
+
+def ungrouped_items(user: Any, records_request: RecordsRequest) -> QuerySet[GatheredItem]:
+    """Stored items of the request that the latest run put in no duplicate group."""
+    from dedupe.models import GroupMembership
+
+    items = items_visible_to(user).filter(request=records_request, status="stored")
+    run = latest_completed_run(records_request)
+    if run is None:
+        return items
+    grouped = GroupMembership.objects.filter(group__run=run).values("image__item_id")
+    return items.exclude(pk__in=grouped)
+
+
+def active_exemptions() -> QuerySet[Exemption]:
+    return Exemption.objects.filter(active=True)
+
+
+def redactions_visible_to(user: Any) -> QuerySet[Redaction]:
+    if not is_clerk(user):
+        return Redaction.objects.none()
+    return Redaction.objects.select_related("exemption", "item")

@@ -36,3 +36,12 @@ def build_packet(packet_id: int) -> None:
     except Exception as exc:
         logger.exception("packet %s failed", packet_id)
         packets.fail_build(packet_id, f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, max_retries=8)
+def send_deadline_reminders() -> dict:
+    """E-mail due-soon and overdue reminders (celery beat runs this; each task at most once a day)."""
+    from .services.tasking import send_reminders
+
+    report = send_reminders()
+    return {"tasks": report.task_reminders, "requests": report.request_reminders}

@@ -1,0 +1,429 @@
+"""The review page: duplicate groups side by side, the clerk's decisions, withholding and redaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from dedupe import decisions
+from dedupe.types import Relation
+
+from .. import selectors
+from ..errors import ApplicationError
+from ..forms import MergeForm, ReasonForm, RedactionForm, WithholdForm
+from ..models import Withholding
+from ..packet.redact import Box
+from ..services import redaction as redaction_services
+from ..services import withholding as withholding_services
+from .common import json_error, require_clerk, require_staff, visible_request
+
+GROUPS_PER_PAGE = 20
+ITEMS_PER_PAGE = 60
+MERGE_CHOICES_LIMIT = 400
+
+RELATION_WORDS = {
+    Relation.EXACT: "Exact copy: the same file, byte for byte",
+    Relation.SAME_PIXELS: "Same picture saved as a different file (every pixel identical)",
+    Relation.SAME_IMAGE: "Same photo, re-saved, resized, slightly cropped or turned",
+    Relation.NEAR_IDENTICAL_SHOT: "A separate shot of the same scene, taken moments apart",
+}
+SOURCE_WORDS = {
+    "exif_datetime_original": "camera's original date",
+    "exif_datetime_digitized": "camera's digitised date",
+    "exif_datetime": "date in the file's EXIF",
+    "gps_datetime": "GPS time",
+    "tiff_datetime": "TIFF date",
+    "xmp": "XMP metadata",
+    "png_text": "PNG text",
+    "file_name": "date in the file name",
+    "file_modification_time": "file time (weak: copying changes it)",
+    "unknown": "unknown",
+}
+
+
+def hash_words(distance: int | None) -> str:
+    """The perceptual-hash distance in words (0 to 64 bits differ)."""
+    if distance is None:
+        return ""
+    if distance == 0:
+        return "outlines identical (0 of 64 fingerprint points differ)"
+    if distance <= 6:
+        return f"outlines nearly identical ({distance} of 64 fingerprint points differ)"
+    if distance <= 14:
+        return f"outlines similar ({distance} of 64 fingerprint points differ)"
+    return f"outlines differ noticeably ({distance} of 64 points); matched on a closer pixel check"
+
+
+def score_words(score: float | None) -> str:
+    """The pixel verification (correlation of the aligned thumbnails, 1.0 = identical)."""
+    if score is None:
+        return ""
+    if score >= 0.99:
+        word = "virtually identical"
+    elif score >= 0.95:
+        word = "match closely"
+    elif score >= 0.90:
+        word = "match, with small differences (re-saving, resizing)"
+    elif score >= 0.80:
+        word = "mostly match: same scene, something moved or changed"
+    else:
+        word = "match only weakly"
+    return f"Pixels {word} ({score:.0%} agreement)"
+
+
+def capture_label(iso: str) -> str:
+    """'2024-03-12T10:15:02-07:00' as '2024-03-12 10:15:02 (UTC-07:00)'; '' as 'unknown'."""
+    if not iso:
+        return "unknown"
+    date, _, rest = iso.partition("T")
+    if not rest:
+        return date
+    for sign in ("+", "-", "Z"):
+        if sign in rest:
+            clock, _, offset = rest.partition(sign)
+            return f"{date} {clock} (UTC{sign}{offset})" if sign != "Z" else f"{date} {clock} (UTC)"
+    return f"{date} {rest}"
+
+
+@dataclass(frozen=True)
+class MemberView:
+    membership: Any
+    image: Any
+    item: Any
+    relation_words: str
+    hash_words: str
+    score_words: str
+    date_source_words: str
+    capture_label: str
+
+
+def _member_views(group) -> list[MemberView]:
+    views = []
+    for m in group.memberships.all():
+        item = m.image.item
+        views.append(
+            MemberView(
+                membership=m,
+                image=m.image,
+                item=item,
+                relation_words="Authoritative copy"
+                if m.is_authoritative
+                else RELATION_WORDS.get(m.relation, m.relation),
+                hash_words="" if m.is_authoritative else hash_words(m.phash_distance),
+                score_words="" if m.is_authoritative else score_words(m.verification_score),
+                capture_label=capture_label(m.image.capture_date),
+                date_source_words=SOURCE_WORDS.get(m.image.capture_date_source, m.image.capture_date_source),
+            )
+        )
+    return views
+
+
+@login_required
+def review(request: HttpRequest, reference: str) -> HttpResponse:
+    records_request = visible_request(request, reference)
+    require_staff(request.user)
+    run = selectors.latest_completed_run(records_request)
+    groups = selectors.current_groups(request.user, records_request)
+    if request.GET.get("conflicts") == "1":
+        groups = groups.exclude(conflicts=[])
+    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    withheld = dict(
+        Withholding.objects.filter(item__request=records_request)
+        .select_related("exemption")
+        .values_list("item_id", "exemption__code_section")
+    )
+    group_views = []
+    for offset, group in enumerate(page, start=page.start_index()):
+        members = _member_views(group)
+        group_views.append({"group": group, "number": offset, "members": members})
+    merge_choices = list(
+        selectors.current_groups(request.user, records_request).values_list("pk", "authoritative__key")[
+            :MERGE_CHOICES_LIMIT
+        ]
+    )
+    singles = Paginator(
+        selectors.ungrouped_items(request.user, records_request).prefetch_related("images"), ITEMS_PER_PAGE
+    ).get_page(request.GET.get("items"))
+    return render(
+        request,
+        "records/review.html",
+        {
+            "rr": records_request,
+            "run": run,
+            "page": page,
+            "group_views": group_views,
+            "merge_choices": merge_choices,
+            "singles": singles,
+            "withheld": withheld,
+            "exemptions": selectors.active_exemptions(),
+            "conflicts_only": request.GET.get("conflicts") == "1",
+            "redactions": _redactions_by_item(request.user, records_request),
+        },
+    )
+
+
+def _redactions_by_item(user: Any, records_request) -> dict[int, list]:
+    result: dict[int, list] = {}
+    for r in selectors.redactions_visible_to(user).filter(item__request=records_request):
+        result.setdefault(r.item_id, []).append(r)
+    return result
+
+
+@login_required
+@require_GET
+def image_preview(request: HttpRequest, image_id: int) -> HttpResponse:
+    """The 256-px upright preview of one image, for whoever may see its item."""
+    image = get_object_or_404(selectors.item_images_visible_to(request.user), pk=image_id)
+    fp = image.fingerprint
+    if fp is None or not fp.preview_jpeg:
+        raise Http404("No preview for this image.")
+    response = HttpResponse(bytes(fp.preview_jpeg), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def _back(reference: str, request: HttpRequest, anchor: str = "") -> HttpResponse:
+    url = reverse("records:review", args=[reference])
+    query = request.POST.get("return_query", "")
+    if query and all(c.isalnum() or c in "=&-_" for c in query):
+        url += f"?{query}"
+    return redirect(url + (f"#{anchor}" if anchor else ""))
+
+
+def _group_and_image(request: HttpRequest, records_request, group_id: int, image_id: int):
+    group = get_object_or_404(selectors.current_groups(request.user, records_request), pk=group_id)
+    image = get_object_or_404(selectors.item_images_visible_to(request.user), pk=image_id)
+    return group, image
+
+
+@login_required
+@require_POST
+def choose_authoritative(request: HttpRequest, reference: str, group_id: int) -> HttpResponse:
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the reason for choosing this copy; it is printed in the index.")
+        return _back(reference, request, f"group-{group_id}")
+    group, image = _group_and_image(request, records_request, group_id, form.cleaned_data["image"])
+    try:
+        decisions.choose_authoritative(
+            actor=request.user, group=group, image=image, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"{image.key} is now the authoritative copy.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(reference, request, f"group-{group_id}")
+
+
+@login_required
+@require_POST
+def split_member(request: HttpRequest, reference: str, group_id: int) -> HttpResponse:
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the reason this is not a duplicate.")
+        return _back(reference, request, f"group-{group_id}")
+    group, image = _group_and_image(request, records_request, group_id, form.cleaned_data["image"])
+    remaining = group
+    try:
+        remaining = decisions.split_member(
+            actor=request.user, group=group, image=image, reason=form.cleaned_data["reason"]
+        )
+        messages.success(
+            request,
+            f"{image.key} split out" + ("." if remaining else "; the group had no other copies left."),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(reference, request, f"group-{group_id}" if remaining is not None else "")
+
+
+@login_required
+@require_POST
+def merge_groups(request: HttpRequest, reference: str, group_id: int) -> HttpResponse:
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the group to merge in and give the reason.")
+        return _back(reference, request, f"group-{group_id}")
+    groups = selectors.current_groups(request.user, records_request)
+    into = get_object_or_404(groups, pk=group_id)
+    other = get_object_or_404(groups, pk=form.cleaned_data["other"])
+    try:
+        decisions.merge_groups(actor=request.user, into=into, other=other, reason=form.cleaned_data["reason"])
+        messages.success(request, "Groups merged.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(reference, request, f"group-{group_id}")
+
+
+@login_required
+@require_POST
+def withhold(request: HttpRequest, reference: str) -> HttpResponse:
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    form = WithholdForm(request.POST)
+    anchor = request.POST.get("anchor", "")
+    if not form.is_valid():
+        messages.error(request, "Choose the exemption that applies.")
+        return _back(reference, request, anchor)
+    item = get_object_or_404(
+        selectors.items_visible_to(request.user).filter(request=records_request), pk=form.cleaned_data["item"]
+    )
+    try:
+        withholding_services.withhold_item(
+            actor=request.user,
+            item=item,
+            exemption=form.cleaned_data["exemption"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, f"{item.gathered_path} withheld under {form.cleaned_data['exemption']}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(reference, request, anchor)
+
+
+@login_required
+@require_POST
+def release_withholding(request: HttpRequest, reference: str) -> HttpResponse:
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    anchor = request.POST.get("anchor", "")
+    item = get_object_or_404(
+        selectors.items_visible_to(request.user).filter(request=records_request), pk=request.POST.get("item")
+    )
+    try:
+        withholding_services.release_withholding(
+            actor=request.user,
+            item=item,
+            reason=request.POST.get("reason", "").strip() or "released on review",
+        )
+        messages.success(request, f"{item.gathered_path} will be delivered again.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(reference, request, anchor)
+
+
+# ------------------------------------------------------------------------ redaction (issue 8)
+
+
+def _redaction_json(r) -> dict:
+    return {
+        "id": r.pk,
+        "item": r.item_id,
+        "page": r.page,
+        "x": r.x,
+        "y": r.y,
+        "width": r.width,
+        "height": r.height,
+        "exemption": r.exemption_id,
+        "exemption_label": str(r.exemption),
+        "confirmed": r.confirmed,
+        "mapped_from": r.mapped_from_id,
+    }
+
+
+@login_required
+def redactions(request: HttpRequest, reference: str) -> JsonResponse:
+    """GET: an item's boxes (?item=); POST: add one (coordinates in the upright image's pixels)."""
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    items = selectors.items_visible_to(request.user).filter(request=records_request)
+    if request.method == "GET":
+        item = get_object_or_404(items, pk=request.GET.get("item") or 0)
+        boxes = selectors.redactions_visible_to(request.user).filter(item=item)
+        return JsonResponse({"redactions": [_redaction_json(r) for r in boxes]})
+    if request.method != "POST":
+        return JsonResponse({"error": {"code": "method", "message": "GET or POST"}}, status=405)
+    form = RedactionForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse(
+            {"error": {"code": "invalid_input", "message": "Draw a box and choose its exemption."}},
+            status=400,
+        )
+    data = form.cleaned_data
+    item = get_object_or_404(items, pk=data["item"])
+    try:
+        created = redaction_services.add_redaction(
+            actor=request.user,
+            item=item,
+            box=Box(data["x"], data["y"], data["width"], data["height"]),
+            exemption=data["exemption"],
+            page=data["page"] or 0,
+        )
+    except ApplicationError as exc:
+        return json_error(exc)
+    return JsonResponse({"redaction": _redaction_json(created)}, status=201)
+
+
+def _visible_redaction(request: HttpRequest, records_request, redaction_id: int):
+    return get_object_or_404(
+        selectors.redactions_visible_to(request.user).filter(item__request=records_request), pk=redaction_id
+    )
+
+
+@login_required
+@require_POST
+def redaction_action(request: HttpRequest, reference: str, redaction_id: int, action: str) -> JsonResponse:
+    """delete / confirm / apply-to-group on one box."""
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    box = _visible_redaction(request, records_request, redaction_id)
+    try:
+        if action == "delete":
+            redaction_services.remove_redaction(actor=request.user, redaction=box)
+            return JsonResponse({"deleted": redaction_id})
+        if action == "confirm":
+            return JsonResponse(
+                {
+                    "redaction": _redaction_json(
+                        redaction_services.confirm_redaction(actor=request.user, redaction=box)
+                    )
+                }
+            )
+        if action == "group":
+            mapped = redaction_services.apply_to_group(actor=request.user, redaction=box)
+            return JsonResponse({"mapped": [_redaction_json(r) for r in mapped]})
+    except ApplicationError as exc:
+        return json_error(exc)
+    raise Http404("Unknown action.")
+
+
+VIEW_MAX_SIDE = 1600
+
+
+@login_required
+@require_GET
+def item_view(request: HttpRequest, item_id: int) -> HttpResponse:
+    """The item's page upright (EXIF orientation applied) at up to 1600 px, to draw redactions on."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    require_clerk(request.user)
+    item = get_object_or_404(selectors.items_visible_to(request.user).filter(status="stored"), pk=item_id)
+    page = int(request.GET.get("page", "0") or 0)
+    try:
+        with item.blob.file.open("rb") as fh, Image.open(fh) as im:
+            if page:
+                im.seek(page)
+            upright = ImageOps.exif_transpose(im).convert("RGB")
+            upright.thumbnail((VIEW_MAX_SIDE, VIEW_MAX_SIDE))
+            out = io.BytesIO()
+            upright.save(out, "JPEG", quality=85)
+    except (OSError, EOFError, ValueError) as exc:
+        raise Http404(f"This image cannot be shown: {exc}")
+    response = HttpResponse(out.getvalue(), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
