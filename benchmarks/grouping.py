@@ -3,9 +3,13 @@
 Baseline: brute-force all-pairs Hamming comparison (numpy, vectorised per row) of the same
 hashes at 10k, extrapolated quadratically. The fingerprints are synthetic: random 64-bit
 pHash/dHash/rotated hashes, plus planted clusters (an original and two copies with 1-6
-flipped bits and a lightly noised copy of its thumbnail). Thumbnails are tiny 8 x 8 random
-arrays, so the REAL verification (correlation, tiles, crop windows) runs on every candidate
-pair, only on small arrays. Each size runs in a fresh process so peak RSS is its own.
+flipped bits and a lightly noised copy of its thumbnail). Thumbnails are 8 x 8 random
+arrays (real ones are up to 64 px), so what this measures is the index, the candidate merge,
+the coarse gates and the real verification code on the pairs that reach it; it is not
+realistic about hashes (random hashes of unrelated items are independent of their
+thumbnails, so hash candidates among them are chance collisions, and crop-window hashes
+computed from the thumbnails collide more often than that). Each size runs in a fresh
+process so peak RSS is its own.
 
     .venv/bin/python benchmarks/grouping.py [--max 100000]
 """

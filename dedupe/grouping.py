@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 
 from dedupe.authority import AuthorityDecision, choose_authoritative
 from dedupe.conflicts import find_conflicts
@@ -136,36 +135,37 @@ def _atoms(fps: Sequence[Fingerprint]) -> list[list[int]]:
     return sorted(members.values())
 
 
-def _candidates(reps: Sequence[Fingerprint], s: MatchSettings) -> dict[tuple[int, int], set[int]]:
-    """Candidate pairs (i < j) of representatives and the rotations their hashes suggest."""
-    pairs: dict[tuple[int, int], set[int]] = {}
-
-    def add(qs: np.ndarray, ss: np.ndarray, rotations: set[int]) -> None:
-        for i, j in zip(qs.tolist(), ss.tolist(), strict=True):
-            if i != j:
-                pairs.setdefault((min(i, j), max(i, j)), set()).update(rotations)
-
-    if not reps:
-        return pairs
-    for radius, hashes in (
-        (s.phash_radius, [f.phash for f in reps]),
-        (s.dhash_radius, [f.dhash for f in reps]),
-    ):
-        found = self_pairs(hashes, radius)
-        add(found.query, found.stored, {0})
-    if s.search_crops:
-        pairs_found = _crop_candidates(reps, s)
-        add(pairs_found[:, 0], pairs_found[:, 1], {0})
-    if s.search_rotations:
-        index = HammingIndex([f.phash for f in reps], s.phash_radius)
-        for slot, degrees in enumerate((90, 180, 270)):
-            found = index.join(to_uint64([f.rotated_phashes[slot] for f in reps]))
-            # Which way "turned 90" runs is the fingerprinter's convention; try both senses.
-            add(found.query, found.stored, {90, 270} if degrees != 180 else {180})
-    return pairs
-
-
+_ROT_BITS = {0: 1, 90: 2, 180: 4, 270: 8}
+# Thumbnails are resampled in batches of this many (bounded memory at 1M images).
+_CHUNK = 8192
+# 32-cell windows of a 36-cell grid, i.e. ~90 % of each side, at the corners and centre: a
+# copy cropped by 5-15 % looks like one of these windows of its original, which the
+# whole-picture hashes miss (pHash distance 15-25 for an 8 % crop).
+_WINDOW_OFFSETS = ((0, 0), (4, 0), (0, 4), (4, 4), (2, 2))
 _DCT = np.array([[np.cos(np.pi * (2 * x + 1) * u / 64) for x in range(32)] for u in range(8)], np.float32)
+
+
+def _resize_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Antialiased linear (triangle-filter) resampling of one axis as an (n_out, n_in) matrix."""
+    scale = n_in / n_out
+    support = max(scale, 1.0)
+    centres = (np.arange(n_out) + 0.5) * scale
+    x = np.arange(n_in) + 0.5
+    w = np.maximum(0.0, 1.0 - np.abs(x[None, :] - centres[:, None]) / support)
+    return (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _grids(fps: Sequence[Fingerprint], side: int) -> np.ndarray:
+    """Each thumbnail resampled to side x side (float32), batched by thumbnail size."""
+    out = np.empty((len(fps), side, side), np.float32)
+    by_size: dict[tuple[int, int], list[int]] = {}
+    for n, fp in enumerate(fps):
+        by_size.setdefault(fp.thumb_size, []).append(n)
+    for (w, h), members in by_size.items():
+        stack = np.stack([thumb(fps[n]) for n in members]).astype(np.float32)
+        rows, cols = _resize_matrix(h, side), _resize_matrix(w, side)
+        out[members] = rows @ stack @ cols.T
+    return out
 
 
 def _dct_hashes(grids: np.ndarray) -> np.ndarray:
@@ -175,24 +175,128 @@ def _dct_hashes(grids: np.ndarray) -> np.ndarray:
     return np.packbits(bits, axis=1, bitorder="little").view("<u8").ravel()
 
 
-# 32-cell windows of a 36-cell grid, i.e. ~90 % of each side, at the corners and centre: a
-# copy cropped by 5-15 % looks like one of these windows of its original, which the
-# whole-picture hashes miss (pHash distance 15-25 for an 8 % crop).
-_WINDOW_OFFSETS = ((0, 0), (4, 0), (0, 4), (4, 4), (2, 2))
+def _window_hashes(reps: Sequence[Fingerprint]) -> tuple[np.ndarray, np.ndarray]:
+    """pHashes of each whole thumbnail and of its five 90 % windows (window-major)."""
+    full = np.empty(len(reps), np.uint64)
+    windows = np.empty((len(_WINDOW_OFFSETS), len(reps)), np.uint64)
+    for lo in range(0, len(reps), _CHUNK):
+        chunk = reps[lo : lo + _CHUNK]
+        full[lo : lo + len(chunk)] = _dct_hashes(_grids(chunk, 32))
+        wide = _grids(chunk, 36)
+        for k, (x, y) in enumerate(_WINDOW_OFFSETS):
+            windows[k, lo : lo + len(chunk)] = _dct_hashes(wide[:, y : y + 32, x : x + 32])
+    return full, windows
 
 
-def _crop_candidates(reps: Sequence[Fingerprint], s: MatchSettings) -> np.ndarray:
-    """Pairs (i, j) where a 90 % window of i hashes near all of j (j may be a crop of i)."""
-    full = np.empty((len(reps), 32, 32), np.float32)
-    wide = np.empty((len(reps), 36, 36), np.float32)
-    for n, fp in enumerate(reps):
-        pil = Image.fromarray(thumb(fp))
-        full[n] = np.asarray(pil.resize((32, 32), Image.Resampling.BILINEAR), np.float32)
-        wide[n] = np.asarray(pil.resize((36, 36), Image.Resampling.BILINEAR), np.float32)
-    index = HammingIndex(_dct_hashes(full), s.crop_window_radius)
-    queries = np.concatenate([_dct_hashes(wide[:, y : y + 32, x : x + 32]) for x, y in _WINDOW_OFFSETS])
-    hit = index.join(queries)
-    return np.stack([hit.query % len(reps), hit.stored], axis=1)
+@dataclass
+class _Candidates:
+    """Candidate pairs i < j of representatives, each once, and the turns their hashes suggest."""
+
+    first: np.ndarray  # int64
+    second: np.ndarray  # int64
+    rotations: np.ndarray  # uint8 bit mask, _ROT_BITS
+
+
+def _candidates(reps: Sequence[Fingerprint], s: MatchSettings) -> _Candidates:
+    """Every hash search (pHash, dHash, crop windows, turned pHashes) merged into one pair list."""
+    n = len(reps)
+    codes: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+
+    def add(q: np.ndarray, st: np.ndarray, mask: int) -> None:
+        keep = q != st
+        lo, hi = np.minimum(q[keep], st[keep]), np.maximum(q[keep], st[keep])
+        codes.append(lo * n + hi)
+        masks.append(np.full(len(lo), mask, np.uint8))
+
+    if n:
+        for radius, hashes in (
+            (s.phash_radius, [f.phash for f in reps]),
+            (s.dhash_radius, [f.dhash for f in reps]),
+        ):
+            found = self_pairs(hashes, radius)
+            add(found.query, found.stored, _ROT_BITS[0])
+        if s.search_crops:
+            full, windows = _window_hashes(reps)
+            hit = HammingIndex(full, s.crop_window_radius).join(windows.ravel())
+            add(hit.query % n, hit.stored, _ROT_BITS[0])
+            del full, windows
+        if s.search_rotations:
+            index = HammingIndex([f.phash for f in reps], s.phash_radius)
+            for slot, degrees in enumerate((90, 180, 270)):
+                found = index.join(to_uint64([f.rotated_phashes[slot] for f in reps]))
+                # Which way "turned 90" runs is the fingerprinter's convention; try both senses.
+                mask = _ROT_BITS[180] if degrees == 180 else _ROT_BITS[90] | _ROT_BITS[270]
+                add(found.query, found.stored, mask)
+    code = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+    if not len(code):  # no pair anywhere (one photo, or all unrelated): nothing to index below
+        empty = np.zeros(0, np.int64)
+        return _Candidates(empty, empty, np.zeros(0, np.uint8))
+    mask = np.concatenate(masks)
+    order = np.argsort(code, kind="stable")
+    code, mask = code[order], mask[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    merged = np.bitwise_or.reduceat(mask, starts)
+    first, second = np.divmod(code[starts], n)
+    return _Candidates(first, second, merged)
+
+
+class _Gate:
+    """A cheap coarse pre-check before the full alignment search of dedupe.verify.
+
+    Each thumbnail becomes an 8 x 8 grid (and the 8 x 8 grids of its five 90 % windows),
+    each normalised to zero mean and unit length; a pair's coarse score is the best plain
+    correlation over the turns its hashes suggest and over one picture's windows against
+    the other's whole. A pair below settings.coarse_gate_score cannot verify (see
+    MatchSettings) and is not searched further. Per-representative grids are computed in
+    batches and kept only while a batch of pairs is scored.
+    """
+
+    def __init__(self, reps: Sequence[Fingerprint], threshold: float) -> None:
+        self.reps = reps
+        self.threshold = threshold
+        self._cache: dict[int, np.ndarray] = {}
+
+    def _vectors(self, ids: Sequence[int]) -> None:
+        todo = [i for i in dict.fromkeys(ids) if i not in self._cache]
+        if not todo:
+            return
+        fps = [self.reps[i] for i in todo]
+        full = _grids(fps, 32)
+        wide = _grids(fps, 36)
+        views = [full] + [wide[:, y : y + 32, x : x + 32] for x, y in _WINDOW_OFFSETS]
+        pooled = np.stack([v.reshape(len(fps), 8, 4, 8, 4).mean(axis=(2, 4)) for v in views], axis=1)
+        pooled -= pooled.mean(axis=(2, 3), keepdims=True)
+        norm = np.sqrt((pooled * pooled).sum(axis=(2, 3), keepdims=True))
+        pooled /= np.maximum(norm, 1e-6)
+        for i, v in zip(todo, pooled, strict=True):
+            self._cache[i] = v
+
+    def scores(self, first: np.ndarray, second: np.ndarray, rotations: np.ndarray) -> np.ndarray:
+        """Coarse score of each pair (first[k], second[k]) over the turns rotations[k] allows."""
+        out = np.full(len(first), -1.0, np.float32)
+        for lo in range(0, len(first), _CHUNK):
+            f, g, r = first[lo : lo + _CHUNK], second[lo : lo + _CHUNK], rotations[lo : lo + _CHUNK]
+            self._vectors(np.concatenate([f, g]).tolist())
+            a = np.stack([self._cache[i] for i in f.tolist()])  # (P, 6, 16, 16)
+            b = np.stack([self._cache[i] for i in g.tolist()])
+            best = out[lo : lo + len(f)]
+            for degrees, bit in _ROT_BITS.items():
+                use = (r & bit) != 0
+                if not use.any():
+                    continue
+                bt = np.rot90(b[use], k=degrees // 90, axes=(2, 3))
+                at = a[use]
+                plain = (at[:, 0] * bt[:, 0]).sum(axis=(1, 2))
+                a_win = (at[:, 1:] * bt[:, :1]).sum(axis=(2, 3)).max(axis=1)
+                b_win = (at[:, :1] * bt[:, 1:]).sum(axis=(2, 3)).max(axis=1)
+                best[use] = np.maximum(best[use], np.maximum(plain, np.maximum(a_win, b_win)))
+            self._cache.clear()
+        return out
+
+    def passes(self, i: int, j: int, rotations: Iterable[int]) -> bool:
+        mask = np.uint8(sum(_ROT_BITS[r] for r in set(rotations) | {0}))
+        return bool(self.scores(np.array([i]), np.array([j]), np.array([mask]))[0] >= self.threshold)
 
 
 # ---------------------------------------------------------------- grouping
@@ -226,24 +330,32 @@ def group_fingerprints(
 
     # Perceptual candidates among representatives that carry enough information.
     informative = [n for n, r in enumerate(reps) if not r.low_information]
-    raw = _candidates([reps[n] for n in informative], s)
+    found = _candidates([reps[n] for n in informative], s)
+    gate = _Gate(reps, s.coarse_gate_score)
+    inform = np.array(informative, np.int64)
+    first, second = inform[found.first], inform[found.second]
+    promising = gate.scores(first, second, found.rotations) >= s.coarse_gate_score
     rotations: dict[tuple[int, int], set[int]] = {}
-    for (i, j), rots in raw.items():
-        rotations[(informative[i], informative[j])] = rots
+    for i, j, mask in zip(
+        first[promising].tolist(),
+        second[promising].tolist(),
+        found.rotations[promising].tolist(),
+        strict=True,
+    ):
+        rotations[(i, j)] = {deg for deg, bit in _ROT_BITS.items() if mask & bit}
     forced: set[tuple[int, int]] = set()
     for pair in d.forced_merges:
         a, b = sorted(pair)
         if a in atom_of and b in atom_of and atom_of[a] != atom_of[b]:
             forced.add((min(atom_of[a], atom_of[b]), max(atom_of[a], atom_of[b])))
 
-    verified: dict[tuple[int, int], Verification] = {}
+    memo = _Verifier(s)
     edges: dict[int, set[int]] = {}
     for pair in sorted(set(rotations) | forced):
         n, m = pair
         if d.distinct_pairs and distinct(n, m):
             continue
-        v = verify_pair(reps[n], reps[m], s, rotations.get(pair, {0}))
-        verified[pair] = v
+        v = memo.verify(reps[n], reps[m], rotations.get(pair, {0}))
         if pair in forced or relation_between(reps[n], reps[m], v, s) is not None:
             edges.setdefault(n, set()).add(m)
             edges.setdefault(m, set()).add(n)
@@ -259,10 +371,30 @@ def group_fingerprints(
                 remaining.discard(start)
                 break
             admitted = _form_group(
-                component, atoms, fps, reps, edges, forced, verified, rotations, s, d, depts, groups
+                component, atoms, fps, reps, edges, forced, rotations, s, d, depts, groups, memo, gate
             )
             remaining -= admitted
     return tuple(sorted(groups, key=lambda g: g.authoritative))
+
+
+class _Verifier:
+    """verify_pair, each (reference pixels, other pixels, turns) verified once per run.
+
+    Verification reads only pixels (thumbnail, preview, document_like), so copies with the
+    same pixel_sha256 share a result: the pair verified while finding edges is not verified
+    again against the authoritative copy of its group.
+    """
+
+    def __init__(self, s: MatchSettings) -> None:
+        self.s = s
+        self._done: dict[tuple[str, str, frozenset[int]], Verification] = {}
+
+    def verify(self, ref: Fingerprint, other: Fingerprint, rotations: Iterable[int]) -> Verification:
+        rots = frozenset(rotations) | {0}
+        key = (ref.pixel_sha256, other.pixel_sha256, rots)
+        if key not in self._done:
+            self._done[key] = verify_pair(ref, other, self.s, rots)
+        return self._done[key]
 
 
 def _component(start: int, edges: dict[int, set[int]], within: set[int]) -> set[int]:
@@ -282,12 +414,13 @@ def _form_group(
     reps: list[Fingerprint],
     edges: dict[int, set[int]],
     forced: set[tuple[int, int]],
-    verified: dict[tuple[int, int], Verification],
     rotations: dict[tuple[int, int], set[int]],
     s: MatchSettings,
     d: ClerkDecisions,
     depts: frozenset[str],
     groups: list[Group],
+    memo: _Verifier,
+    gate: _Gate,
 ) -> set[int]:
     """Pick the component's authoritative copy, admit what verifies against it, emit a group."""
     copies = [fps[i] for n in sorted(component) for i in atoms[n]]
@@ -315,9 +448,13 @@ def _form_group(
         ):
             continue
         is_forced = pair in forced or _forced_link(n, admitted, forced)
-        if n not in edges.get(home, ()) and not is_forced and not recheck:
+        if (
+            n not in edges.get(home, ())
+            and not is_forced
+            and (not recheck or not gate.passes(home, n, tried_rotations))
+        ):
             continue
-        v = verify_pair(auth, reps[n], s, rotations.get(pair, tried_rotations | {0}))
+        v = memo.verify(auth, reps[n], rotations.get(pair, tried_rotations | {0}))
         relation = relation_between(auth, reps[n], v, s)
         if relation is None and not is_forced:
             continue

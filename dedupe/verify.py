@@ -22,6 +22,7 @@ from dedupe.settings import MatchSettings
 from dedupe.types import Fingerprint
 
 GRID = 48  # longest side of the grid both thumbnails are resampled to for correlation
+_COARSE_GRID = 16  # the same search on this grid first, to reject hopeless pairs cheaply
 _TILES = 6  # tiles per side for the photo local check
 _DOC_TILES = 8
 _DOC_SHIFT = 2  # preview pixels a re-scan may be out of register by, after global alignment
@@ -124,12 +125,28 @@ def _scales(aspect_a: float, aspect_b: float, settings: MatchSettings) -> set[tu
     return out
 
 
-def _align(
+def coarse_crop_score(
     ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int]
+) -> float:
+    """The crop/shift search of _align on a 16-px grid: a cheap upper estimate of its score.
+
+    Aligned copies agree even better once their fine detail is averaged away, so a pair whose
+    best coarse alignment stays below settings.coarse_align_score is not searched at 48 px.
+    """
+    return _align(ref, other, settings, rotations, grid=_COARSE_GRID, soften=False).score
+
+
+def _align(
+    ref: Fingerprint,
+    other: Fingerprint,
+    settings: MatchSettings,
+    rotations: Iterable[int],
+    grid: int = GRID,
+    soften: bool = True,
 ) -> _Alignment:
     a_img = thumb(ref)
     h, w = a_img.shape
-    scale = GRID / max(h, w)
+    scale = grid / max(h, w)
     size_a = (max(8, round(w * scale)), max(8, round(h * scale)))
     a = _resample(a_img, size_a)
     best: _Alignment | None = None
@@ -168,6 +185,8 @@ def _align(
             )
             best = _Alignment(float(scores[i, j]), rot, a_part, b_part, a_box, b_box)
     assert best is not None
+    if not soften:
+        return best
     # Score the alignment also at a slightly coarser scale: at 48 px, fine texture (grass,
     # brick) and thin lines alias differently after a shift or rescale, which a 1-px blur
     # forgives, while a different picture mixed in (a blend, another scene) stays different.
@@ -288,6 +307,11 @@ def verify_pair(
     ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int] = (0,)
 ) -> Verification:
     """Align `other`'s thumbnail to `ref`'s (rotation, scale, shift) and measure agreement."""
+    rotations = sorted(set(rotations) | {0})
+    if coarse_crop_score(ref, other, settings, rotations) < settings.coarse_align_score:
+        plain = _resample(np.ascontiguousarray(thumb(other)), thumb(ref).shape[::-1])
+        score = round(ncc(thumb(ref).astype(np.float64), plain), 4)
+        return Verification(score, 0, False, False, "no alignment agrees even on a 16-px grid")
     al = _align(ref, other, settings, rotations)
     cropped = al.a_box is not None
     if (ref.document_like or other.document_like) and al.score >= settings.near_identical_score:

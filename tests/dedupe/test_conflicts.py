@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from dedupe.conflicts import find_conflicts, haversine_metres
 from dedupe.types import GeoPoint
@@ -48,3 +48,14 @@ def test_places_more_than_100_m_apart_are_flagged() -> None:
 def test_haversine_matches_a_known_distance() -> None:
     # One degree of latitude is about 111.2 km.
     assert abs(haversine_metres(GeoPoint(0, 0), GeoPoint(1, 0)) - 111_195) < 50
+
+
+def test_a_date_with_a_utc_offset_beside_one_without_compares_wall_clocks() -> None:
+    # Regression: comparing an aware datetime with a naive one raised TypeError.
+    pinned = datetime(2024, 3, 12, 10, tzinfo=timezone(timedelta(hours=-7)))
+    a = fingerprint_of(PICTURE, "police/a.jpg", "police", meta=metadata(pinned))
+    b = fingerprint_of(PICTURE, "parks/b.jpg", "parks", meta=metadata(datetime(2024, 3, 12, 18)))
+    assert find_conflicts([a, b]) == ()
+    c = fingerprint_of(PICTURE, "parks/c.jpg", "parks", meta=metadata(datetime(2024, 3, 16, 10)))
+    (conflict,) = find_conflicts([a, c])
+    assert conflict.field == "capture_date" and "4 days" in conflict.description

@@ -182,3 +182,29 @@ def test_dates_with_and_without_utc_offset_do_not_stop_grouping() -> None:
     b = fingerprint_of(ORIGINAL.resize((160, 120)), "b.jpg", meta=metadata(pinned))
     (group,) = group_fingerprints([a, b])
     assert group.members[0].relation is Relation.SAME_IMAGE
+
+
+def test_candidates_report_each_pair_once_with_every_turn_suggested() -> None:
+    # Regression: pairs found by several hash searches were materialised once per search.
+    from dedupe.grouping import _candidates
+    from dedupe.settings import MatchSettings
+
+    a = fingerprint_of(scene(1), "a.jpg")
+    b = fingerprint_of(scene(1), "b.png")
+    found = _candidates([a, b], MatchSettings())
+    assert list(zip(found.first.tolist(), found.second.tolist(), strict=True)) == [(0, 1)]
+    assert found.rotations[0] & 1  # the plain overlay is always tried
+
+
+def test_the_coarse_checks_reject_an_unrelated_pair_before_the_full_search() -> None:
+    # Regression: every candidate pair ran the 48-px crop search (~12-70 ms a pair).
+    from dedupe.grouping import _Gate
+    from dedupe.settings import MatchSettings
+    from dedupe.verify import verify_pair
+
+    s = MatchSettings()
+    a, b = fingerprint_of(scene(1), "a.jpg"), fingerprint_of(scene(2), "b.jpg")
+    v = verify_pair(a, b, s)
+    assert not v.local_ok and "16-px" in v.detail
+    gate = _Gate([a, a, b], s.coarse_gate_score)
+    assert gate.passes(0, 1, {0})
