@@ -41,16 +41,7 @@ class Migration(migrations.Migration):
     ]
 
 
-# The exemptions most cited for images, with their sections after the 2023 CPRA
-# recodification (Gov. Code §§ 7920.000 ff.). Managers edit this list in the admin.
-DEFAULT_EXEMPTIONS = [
-    ("Personal privacy", "Gov. Code § 7927.700", "Personnel, medical or similar files whose disclosure would be an unwarranted invasion of personal privacy."),
-    ("Law enforcement investigation", "Gov. Code § 7923.600", "Records of complaints to, or investigations by, a local police agency."),
-    ("Exempt under other law", "Gov. Code § 7927.705", "Records whose disclosure is exempted or prohibited by federal or state law, including the Evidence Code."),
-    ("Pending litigation", "Gov. Code § 7927.200", "Records pertaining to pending litigation to which the agency is a party."),
-    ("Preliminary drafts", "Gov. Code § 7927.500", "Preliminary drafts, notes or memoranda not retained in the ordinary course of business."),
-    ("Public interest balancing", "Gov. Code § 7922.000", "The public interest served by not disclosing clearly outweighs the public interest served by disclosure."),
-]
+from records.exemption_defaults import DEFAULT_EXEMPTIONS  # noqa: E402
 
 
 def seed_exemptions(apps, schema_editor):

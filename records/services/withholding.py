@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..errors import InvalidInput, NotPermitted
+from ..exemption_defaults import DEFAULT_EXEMPTIONS
 from ..models import Exemption, GatheredItem, Withholding
 from ..roles import is_clerk
 from .audit import record_event
@@ -56,4 +57,12 @@ def release_withholding(*, actor: Any, item: GatheredItem, reason: str) -> None:
             obj=item,
             request=item.request,
             details={"reason": reason},
+        )
+
+
+def ensure_default_exemptions() -> None:
+    """Create the starting list of exemptions where missing (idempotent; edits are kept)."""
+    for label, section, description in DEFAULT_EXEMPTIONS:
+        Exemption.objects.get_or_create(
+            label=label, code_section=section, defaults={"description": description}
         )
