@@ -146,3 +146,23 @@ def merge_groups(*, actor: Any, into: DuplicateGroup, other: DuplicateGroup, rea
         details={"into": into.authoritative.key, "merged": merged_key, "reason": reason},
     )
     return into
+
+
+@transaction.atomic
+def accept_group(*, actor: Any, group: DuplicateGroup) -> DuplicateGroup:
+    """Record that a clerk reviewed the group and accepts it as it stands (the review's 'a' key)."""
+    if not is_clerk(actor):
+        raise NotPermitted("Only a clerk can review duplicate groups.")
+    group = DuplicateGroup.objects.select_for_update().get(pk=group.pk)
+    if group.accepted_at is None:
+        group.accepted_by = actor
+        group.accepted_at = timezone.now()
+        group.save(update_fields=["accepted_by", "accepted_at"])
+        record_event(
+            actor=actor,
+            verb="group_accepted",
+            obj=group,
+            request=group.request,
+            details={"authoritative": group.authoritative.key, "rule": group.rule},
+        )
+    return group

@@ -194,6 +194,15 @@ class DuplicateGroup(models.Model):
         related_name="+",
         help_text="Set when a clerk's decision chose the authoritative copy.",
     )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The clerk who reviewed the group and accepted it as it stands.",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["authoritative__key"]

@@ -475,6 +475,7 @@ def _persist_groups(run_id: int, records_request: RecordsRequest, images, by_key
         d.second_key: d
         for d in ClerkDecision.objects.filter(request=records_request, kind=ClerkDecision.Kind.AUTHORITY)
     }
+    accepted = _accepted_groups(records_request, exclude_run=run_id)
     with transaction.atomic():
         locked = DedupeRun.objects.select_for_update().get(pk=run_id)
         if locked.state != RunState.RUNNING:
@@ -496,6 +497,11 @@ def _persist_groups(run_id: int, records_request: RecordsRequest, images, by_key
                 conflicts=[{"field": c.field, "description": c.description} for c in group.conflicts],
                 decided_by=override.decided_by if override else None,
             )
+            # A clerk's acceptance carries over while the group is exactly the same.
+            earlier = accepted.get((group.authoritative, frozenset(group.keys)))
+            if earlier is not None:
+                row.accepted_by_id, row.accepted_at = earlier
+                row.save(update_fields=["accepted_by", "accepted_at"])
             memberships = [
                 GroupMembership(group=row, image=by_key[group.authoritative], is_authoritative=True)
             ]
@@ -532,6 +538,22 @@ def _persist_groups(run_id: int, records_request: RecordsRequest, images, by_key
             request=records_request,
             details={"groups": len(groups), **locked.counts.get("total", {})},
         )
+
+
+def _accepted_groups(records_request: RecordsRequest, exclude_run: int) -> dict:
+    """(authoritative key, member keys) → (accepted_by id, accepted_at) from earlier runs."""
+    accepted = {}
+    earlier = (
+        DuplicateGroup.objects.filter(request=records_request, accepted_at__isnull=False)
+        .exclude(run_id=exclude_run)
+        .select_related("authoritative")
+        .prefetch_related("memberships__image")
+        .order_by("run_id")
+    )
+    for group in earlier:
+        keys = frozenset(m.image.key for m in group.memberships.all())
+        accepted[(group.authoritative.key, keys)] = (group.accepted_by_id, group.accepted_at)
+    return accepted
 
 
 def run_counts(records_request: RecordsRequest, images: list[ItemImage], groups) -> dict:

@@ -93,7 +93,7 @@ def current_groups(user: Any, records_request: RecordsRequest):
     members = GroupMembership.objects.select_related("image__item__department", "image__fingerprint")
     return (
         DuplicateGroup.objects.filter(run=run)
-        .select_related("authoritative__item__department")
+        .select_related("authoritative__item__department", "accepted_by")
         .prefetch_related(Prefetch("memberships", queryset=members))
     )
 

@@ -15,6 +15,7 @@ request_urls = [
     path("dedupe/progress.json", requests.dedupe_progress, name="dedupe-progress"),
     path("review/", review.review, name="review"),
     path("review/groups/<int:group_id>/authoritative/", review.choose_authoritative, name="review-authority"),
+    path("review/groups/<int:group_id>/accept/", review.accept_group, name="review-accept"),
     path("review/groups/<int:group_id>/split/", review.split_member, name="review-split"),
     path("review/groups/<int:group_id>/merge/", review.merge_groups, name="review-merge"),
     path("review/withhold/", review.withhold, name="review-withhold"),

@@ -226,6 +226,20 @@ def choose_authoritative(request: HttpRequest, reference: str, group_id: int) ->
 
 @login_required
 @require_POST
+def accept_group(request: HttpRequest, reference: str, group_id: int) -> HttpResponse:
+    """The review's 'a': the clerk accepts the group as it stands (audited)."""
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    group = get_object_or_404(selectors.current_groups(request.user, records_request), pk=group_id)
+    decisions.accept_group(actor=request.user, group=group)
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"accepted": True, "group": group.pk})
+    messages.success(request, "Group accepted.")
+    return _back(reference, request, f"group-{group_id}")
+
+
+@login_required
+@require_POST
 def split_member(request: HttpRequest, reference: str, group_id: int) -> HttpResponse:
     records_request = visible_request(request, reference)
     require_clerk(request.user)
@@ -417,7 +431,7 @@ def item_view(request: HttpRequest, item_id: int) -> HttpResponse:
     try:
         with item.blob.file.open("rb") as fh, Image.open(fh) as im:
             if page:
-                im.seek(page)
+                im.seek(page - 1)  # pages are numbered from 1, frames from 0
             upright = ImageOps.exif_transpose(im).convert("RGB")
             upright.thumbnail((VIEW_MAX_SIDE, VIEW_MAX_SIDE))
             out = io.BytesIO()

@@ -5,16 +5,23 @@
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
   const text = (el, value) => { if (el) el.textContent = value; };
 
-  /* ---- keyboard: j/n next, k/p previous, a accept (remembered in this browser) ---- */
+  /* ---- keyboard: j/n next, k/p previous, a accept (recorded on the server and audited) ---- */
   const groups = $$("article.group");
-  const acceptedKey = "packetdesk-accepted:" + location.pathname;
-  const accepted = new Set(JSON.parse(localStorage.getItem(acceptedKey) || "[]"));
   function markAccepted(g) {
     g.classList.add("accepted");
     const badge = $("[data-accepted-badge]", g);
     if (badge) badge.hidden = false;
+    const form = $("[data-accept-form]", g);
+    if (form) form.hidden = true;
   }
-  groups.forEach((g) => { if (accepted.has(g.dataset.group)) markAccepted(g); });
+  function accept(g) {
+    return fetch(g.dataset.acceptUrl, {
+      method: "POST",
+      headers: { "X-CSRFToken": g.dataset.csrf, "Accept": "application/json" },
+      credentials: "same-origin",
+    }).then((r) => { if (r.ok) markAccepted(g); });
+  }
+  groups.forEach((g) => { if (g.hasAttribute("data-accepted")) markAccepted(g); });
   function current() {
     const focused = document.activeElement && document.activeElement.closest("article.group");
     if (focused) return groups.indexOf(focused);
@@ -41,9 +48,7 @@
     else if (e.key === "k" || e.key === "p") { e.preventDefault(); go(i - 1); }
     else if (e.key === "a" && i >= 0 && groups[i]) {
       e.preventDefault();
-      accepted.add(groups[i].dataset.group);
-      localStorage.setItem(acceptedKey, JSON.stringify(Array.from(accepted)));
-      markAccepted(groups[i]);
+      accept(groups[i]);
       go(i + 1);
     }
   });

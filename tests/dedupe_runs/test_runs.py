@@ -196,3 +196,20 @@ def test_a_stalled_run_is_sent_again_by_the_watchdog_and_a_progressing_one_is_no
     queue.drain()
     run.refresh_from_db()
     assert run.state == RunState.COMPLETED
+
+
+def test_an_accepted_group_is_audited_and_stays_accepted_while_a_rerun_leaves_it_unchanged(
+    queue, django_capture_on_commit_callbacks
+):
+    from dedupe.decisions import accept_group
+
+    clerk, rr = gathered_request()
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    coffee = DuplicateGroup.objects.get(authoritative__key="PLN/coffee.png")
+    accept_group(actor=clerk, group=coffee)
+    assert AuditEvent.objects.filter(verb="group_accepted").count() == 1
+    rerun = run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    again = DuplicateGroup.objects.get(run=rerun, authoritative__key="PLN/coffee.png")
+    assert again.accepted_by == clerk and again.accepted_at is not None
+    other = DuplicateGroup.objects.get(run=rerun, authoritative__key="PLN/IMG_20240312_101502.jpg")
+    assert other.accepted_at is None
