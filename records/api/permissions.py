@@ -15,3 +15,12 @@ class IsStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and (is_clerk(request.user) or is_manager(request.user)))
+
+
+class IsClerk(BasePermission):
+    """Clerks only: redaction is a clerk's decision under an exemption (managers read the packet)."""
+
+    message = "Only a clerk can redact."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and is_clerk(request.user))

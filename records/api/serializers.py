@@ -17,6 +17,7 @@ from ..models import (
     GatheredItem,
     Packet,
     RecordsRequest,
+    Redaction,
     RequesterKind,
     RequesterLink,
     RequestStatus,
@@ -390,6 +391,48 @@ class WithholdSerializer(serializers.Serializer):
 
 class ReleaseWithholdingSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class RedactionSerializer(serializers.ModelSerializer):
+    exemption = ExemptionSerializer(read_only=True)
+
+    class Meta:
+        model = Redaction
+        fields = [
+            "id",
+            "item",
+            "page",
+            "x",
+            "y",
+            "width",
+            "height",
+            "exemption",
+            "confirmed",
+            "mapped_from",
+            "created_at",
+        ]
+
+
+class RedactionCreateSerializer(serializers.Serializer):
+    """A box in the upright image's pixels (EXIF orientation applied), as the review screen shows it."""
+
+    page = serializers.IntegerField(
+        min_value=0, default=0, help_text="0 for a single image; 1.. for the pages of a multi-page file."
+    )
+    x = serializers.IntegerField(min_value=0, max_value=1_000_000)
+    y = serializers.IntegerField(min_value=0, max_value=1_000_000)
+    width = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    height = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    exemption = serializers.IntegerField(help_text="An exemption id from /api/v1/exemptions/.")
+    apply_to_group = serializers.BooleanField(
+        default=False,
+        help_text="Also map the box onto the item's duplicate-group copies, awaiting confirmation.",
+    )
+
+
+class RedactionCreatedSerializer(serializers.Serializer):
+    redaction = RedactionSerializer()
+    mapped = RedactionSerializer(many=True, help_text="Boxes mapped onto the group's other copies.")
 
 
 class RequesterLinkSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from .views.items import GatheredItemViewSet, RequestItemsUploadView
 from .views.library import LibraryCheckView
 from .views.metrics import MetricsView
 from .views.packets import ExemptionViewSet, PacketViewSet, RequesterLinkViewSet, WithholdingViewSet
+from .views.redactions import ItemRedactionViewSet
 from .views.requests import RecordsRequestViewSet
 
 app_name = "api"
@@ -24,7 +25,18 @@ router.register("withholdings", WithholdingViewSet, basename="withholding")
 router.register("packets", PacketViewSet, basename="packet")
 router.register("links", RequesterLinkViewSet, basename="link")
 
+item_redactions = ItemRedactionViewSet.as_view({"get": "list", "post": "create"})
+item_redaction = ItemRedactionViewSet.as_view({"delete": "destroy"})
+item_redaction_confirm = ItemRedactionViewSet.as_view({"post": "confirm"})
+
 urlpatterns = [
+    path("items/<int:item_pk>/redactions/", item_redactions, name="item-redactions"),
+    path("items/<int:item_pk>/redactions/<int:pk>/", item_redaction, name="item-redaction"),
+    path(
+        "items/<int:item_pk>/redactions/<int:pk>/confirm/",
+        item_redaction_confirm,
+        name="item-redaction-confirm",
+    ),
     path("requests/<int:pk>/items/", RequestItemsUploadView.as_view(), name="request-items-upload"),
     path("library/check", LibraryCheckView.as_view(), name="library-check"),
     path("metrics/", MetricsView.as_view(), name="metrics"),

@@ -116,6 +116,7 @@ class PacketItem:
     thumbnail_jpeg: bytes | None = field(default=None, repr=False)
     extension: str = ""  # of the delivered file, e.g. ".jpg"
     description: str = ""  # for the withholding log; never the file name by default
+    delivered_sha256: str | None = None  # of the redacted copy that goes out, beside the original's
 
     @property
     def is_redacted(self) -> bool:

@@ -268,9 +268,16 @@ class ItemRow(Flowable):
 
     def _hash_lines(self, width: float) -> list[Line]:
         digest = printable(self.item.sha256)
-        return [("SHA-256", SANS, 5.8, MUTED)] + [
-            (t, MONO, 6.0, INK) for t in wrap_line(digest, MONO, 6.0, width, 3)
-        ]
+        lines: list[Line] = [("SHA-256", SANS, 5.8, MUTED)]
+        lines += [(t, MONO, 6.0, INK) for t in wrap_line(digest, MONO, 6.0, width, 3)]
+        if self.item.delivered_sha256:
+            # The redacted copy is a new file; its own digest lets a recipient check it.
+            lines.append(("SHA-256 of the redacted copy", SANS, 5.8, MUTED))
+            lines += [
+                (t, MONO, 6.0, INK)
+                for t in wrap_line(printable(self.item.delivered_sha256), MONO, 6.0, width, 3)
+            ]
+        return lines
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         return self.width, self.height

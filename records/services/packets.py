@@ -7,6 +7,8 @@ random bits; only its SHA-256 is kept, and it stops working when revoked or expi
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime
 import hashlib
 import secrets
@@ -30,6 +32,7 @@ from ..models import (
     Packet,
     PacketState,
     RecordsRequest,
+    Redaction,
     RequesterLink,
     RequestStatus,
 )
@@ -74,6 +77,13 @@ def request_build(
     _require_clerk(actor)
     if _latest_run(records_request) is None:
         raise Conflict("Run duplicate detection before building the packet.", code="no_dedupe_run")
+    waiting = Redaction.objects.filter(item__request=records_request, confirmed=False).count()
+    if waiting:
+        raise Conflict(
+            f"{waiting} redaction box(es) mapped onto duplicate copies wait for confirmation; "
+            "confirm or delete them before building, so no copy goes out unredacted.",
+            code="redactions_unconfirmed",
+        )
     missing = _files_not_yet_deduplicated(records_request)
     if missing:
         raise Conflict(
@@ -120,9 +130,7 @@ def _local_copy(name: str, stack) -> str:
 
 def build(packet_id: int) -> None:
     """Render and store the packet (idempotent: a finished build is left as it is)."""
-    import contextlib
-
-    from records.packet.bag import bag_name, packet_documents, write_packet_zip
+    from records.packet.bag import file_sha256
     from records.packet.prepare import prepare_packet
 
     packet = Packet.objects.select_related("request").get(pk=packet_id)
@@ -131,34 +139,57 @@ def build(packet_id: int) -> None:
     records_request = packet.request
     run = _latest_run(records_request)
     prepared = prepare_packet(records_request, run, every_copy=packet.every_copy)
-    data = prepared.packet
+    items = {i.pk: i for i in GatheredItem.objects.filter(request=records_request).select_related("blob")}
+    with contextlib.ExitStack() as stack:
+        # Redacted copies first: their own SHA-256 goes into the index and the manifest.
+        sources: dict[str, str] = {}
+        delivered_items = []
+        for item in prepared.packet.items:
+            if item.bates:
+                stored = items[prepared.item_ids[item.path]]
+                source, redacted = _delivered_source(stored, stack)
+                sources[item.path] = source
+                if redacted:
+                    # Burned copies are JPEG or PNG whatever the original was; name them so.
+                    item = dataclasses.replace(
+                        item, delivered_sha256=file_sha256(Path(source)), extension=Path(source).suffix
+                    )
+            delivered_items.append(item)
+        data = dataclasses.replace(prepared.packet, items=tuple(delivered_items))
+        zip_name, index_name, letter_name, digest, zip_size = _render_and_store(packet, data, sources, stack)
+    _mark_ready(packet_id, data, zip_name, index_name, letter_name, digest, zip_size)
+
+
+def _render_and_store(packet: Packet, data, sources: dict[str, str], stack) -> tuple[str, str, str, str, int]:
+    from records.packet.bag import bag_name, packet_documents, write_packet_zip
+
+    records_request = packet.request
     documents = packet_documents(data)
     if packet.load_files:
         from records.packet.manifests import load_file_dat, load_file_opt
 
         documents["loadfiles/packet.dat"] = load_file_dat(data).encode("utf-8")
         documents["loadfiles/packet.opt"] = load_file_opt(data).encode("utf-8")
-    items = {i.pk: i for i in GatheredItem.objects.filter(request=records_request).select_related("blob")}
     folder = f"packets/{records_request.reference}/v{packet.version}"
-    with contextlib.ExitStack() as stack:
-        delivered = []
-        for item in data.items:
-            if not item.bates:
-                continue
-            stored = items[prepared.item_ids[item.path]]
-            delivered.append((f"{item.bates}{item.extension}", _delivered_source(stored, stack)))
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="packetdesk-packet-")))
-        zip_path = workdir / f"{bag_name(records_request.reference)}.zip"
-        digest = write_packet_zip(zip_path, data, delivered, documents)
-        with open(zip_path, "rb") as fh:
-            zip_name = default_storage.save(f"{folder}/{zip_path.name}", File(fh))
-        index_name = default_storage.save(f"{folder}/index.pdf", ContentFile(documents["index.pdf"]))
-        letter_name = default_storage.save(f"{folder}/letter.pdf", ContentFile(documents["letter.pdf"]))
-        zip_size = zip_path.stat().st_size
+    delivered = [(f"{item.bates}{item.extension}", sources[item.path]) for item in data.items if item.bates]
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="packetdesk-packet-")))
+    zip_path = workdir / f"{bag_name(records_request.reference)}.zip"
+    digest = write_packet_zip(zip_path, data, delivered, documents)
+    with open(zip_path, "rb") as fh:
+        zip_name = default_storage.save(f"{folder}/{zip_path.name}", File(fh))
+    index_name = default_storage.save(f"{folder}/index.pdf", ContentFile(documents["index.pdf"]))
+    letter_name = default_storage.save(f"{folder}/letter.pdf", ContentFile(documents["letter.pdf"]))
+    return zip_name, index_name, letter_name, digest, zip_path.stat().st_size
+
+
+def _mark_ready(
+    packet_id: int, data, zip_name: str, index_name: str, letter_name: str, digest: str, zip_size: int
+):
     counts = data.counts
     bates = data.bates_range() or ("", "")
     with transaction.atomic():
-        locked = Packet.objects.select_for_update().get(pk=packet_id)
+        locked = Packet.objects.select_for_update().select_related("request").get(pk=packet_id)
+        records_request = locked.request
         if locked.state != PacketState.BUILDING:
             return
         locked.state = PacketState.READY
@@ -193,12 +224,14 @@ def build(packet_id: int) -> None:
         )
 
 
-def _delivered_source(item: GatheredItem, stack) -> str:
-    """The file that goes out for an item: the original bytes, or its redacted copy."""
+def _delivered_source(item: GatheredItem, stack) -> tuple[str, bool]:
+    """The file that goes out for an item (original bytes, or its redacted copy), and whether redacted."""
     from records.services.redaction import redacted_copy_path
 
     redacted = redacted_copy_path(item, stack)
-    return redacted if redacted is not None else _local_copy(item.blob.file.name, stack)
+    if redacted is not None:
+        return redacted, True
+    return _local_copy(item.blob.file.name, stack), False
 
 
 def fail_build(packet_id: int, error: str) -> None:

@@ -132,8 +132,11 @@ def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
     for other in membership.group.memberships.exclude(pk=membership.pk).select_related("image__item"):
         target = other.image.item
         size = _image_size(target, other.image.page)
-        # Rotations are recorded relative to the authoritative copy; chain through it.
-        rotation = (other.rotation - source_rotation) % 360
+        # A membership's rotation is how far its pixels must turn counter-clockwise to match the
+        # authoritative copy (dedupe/verify.py rotates the member by it). So the target is the
+        # authoritative copy turned by -other.rotation, and the source by -source_rotation:
+        # relative to the source, the target is turned by source_rotation - other.rotation.
+        rotation = (source_rotation - other.rotation) % 360
         mapped.append(
             add_redaction(
                 actor=actor,
@@ -146,6 +149,22 @@ def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
             )
         )
     return mapped
+
+
+@transaction.atomic
+def redact(
+    *,
+    actor: Any,
+    item: GatheredItem,
+    box: Box,
+    exemption: Exemption,
+    page: int = 0,
+    to_group: bool = False,
+) -> tuple[Redaction, list[Redaction]]:
+    """Add a box and, when asked, its mapped copies on the group: all of it or none of it."""
+    created = add_redaction(actor=actor, item=item, box=box, exemption=exemption, page=page)
+    mapped = apply_to_group(actor=actor, redaction=created) if to_group else []
+    return created, mapped
 
 
 def redacted_copy_path(item: GatheredItem, stack: contextlib.ExitStack) -> str | None:

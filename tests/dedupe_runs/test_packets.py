@@ -162,3 +162,38 @@ def test_release_issues_a_link_that_works_until_revoked_or_expired(
 
 def test_item_images_keep_their_preview_for_the_index(deduplicated):
     assert all(i.fingerprint.preview_jpeg for i in ItemImage.objects.exclude(unreadable_reason__gt=""))
+
+
+def test_the_redacted_copy_has_its_own_sha256_beside_the_originals(
+    deduplicated, django_capture_on_commit_callbacks
+):
+    import hashlib
+
+    clerk, rr = deduplicated
+    item = GatheredItem.objects.get(original_path="coffee.png")
+    add_redaction(
+        actor=clerk,
+        item=item,
+        box=Box(0, 0, 30, 30),
+        exemption=Exemption.objects.get(code_section="Gov. Code § 7927.700"),
+    )
+    packet = build(clerk, rr, django_capture_on_commit_callbacks)
+    files = read_zip(packet)
+    entry = next(i for i in json.loads(files["data/manifest.json"])["items"] if i["path"] == "PLN/coffee.png")
+    delivered = files[f"data/files/{entry['bates']}.png"]
+    assert entry["sha256"] == item.sha256
+    assert entry["delivered_sha256"] == hashlib.sha256(delivered).hexdigest() != item.sha256
+
+
+def test_a_packet_is_not_built_while_mapped_redactions_await_confirmation(deduplicated):
+    clerk, rr = deduplicated
+    item = GatheredItem.objects.get(original_path="coffee.png")
+    add_redaction(
+        actor=clerk,
+        item=item,
+        box=Box(0, 0, 30, 30),
+        confirmed=False,
+        exemption=Exemption.objects.get(code_section="Gov. Code § 7927.700"),
+    )
+    with pytest.raises(Conflict, match="wait for confirmation"):
+        packets.request_build(actor=clerk, records_request=rr)
