@@ -165,11 +165,15 @@ def _demo_files() -> dict[str, list[tuple[str, bytes]]]:
     return files
 
 
+STAFF_NAMES = {"clerk": ("Maria", "Alvarez"), "manager": ("Robert", "Chen")}
+
+
 def _ensure_user(username: str, role: Role, password: str, department: Department | None = None):
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(
         username=username, defaults={"email": f"{username}@city.example"}
     )
+    user.first_name, user.last_name = STAFF_NAMES.get(username, ("", ""))
     user.set_password(password)
     user.is_staff = role == Role.MANAGER
     user.save()
