@@ -125,15 +125,32 @@ def _scales(aspect_a: float, aspect_b: float, settings: MatchSettings) -> set[tu
     return out
 
 
+def coarse_crop_scores(
+    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int]
+) -> dict[int, float]:
+    """The crop/shift search of _align on a 16-px grid, per turn: a cheap upper estimate.
+
+    Aligned copies agree even better once their fine detail is averaged away, so a turn whose
+    best coarse alignment stays below settings.coarse_align_score is not searched at 48 px
+    (and a pair with no such turn fails without the 48-px search).
+    """
+    return {rot: al.score for rot, al in _coarse(ref, other, settings, rotations).items()}
+
+
+def _coarse(
+    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int]
+) -> dict[int, _Alignment]:
+    return {
+        rot: _align(ref, other, settings, (rot,), grid=_COARSE_GRID, soften=False)
+        for rot in sorted(set(rotations) | {0})
+    }
+
+
 def coarse_crop_score(
     ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int]
 ) -> float:
-    """The crop/shift search of _align on a 16-px grid: a cheap upper estimate of its score.
-
-    Aligned copies agree even better once their fine detail is averaged away, so a pair whose
-    best coarse alignment stays below settings.coarse_align_score is not searched at 48 px.
-    """
-    return _align(ref, other, settings, rotations, grid=_COARSE_GRID, soften=False).score
+    """The best of coarse_crop_scores over the turns."""
+    return max(coarse_crop_scores(ref, other, settings, rotations).values())
 
 
 def _align(
@@ -151,7 +168,7 @@ def _align(
     a = _resample(a_img, size_a)
     best: _Alignment | None = None
     cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for rot in sorted(set(rotations) | {0}):
+    for rot in sorted(set(rotations)):  # the caller says which turns (verify_pair adds 0)
         b_img = np.ascontiguousarray(np.rot90(thumb(other), k=rot // 90))
         plain = _resample(b_img, size_a)
         score = ncc(a, plain)
@@ -159,8 +176,12 @@ def _align(
             best = _Alignment(score, rot, a, plain, None, None)
         if score >= settings.same_image_score and abs(b_img.shape[1] / b_img.shape[0] * h / w - 1) < 0.03:
             continue  # the plain overlay already agrees; no crop or shift to look for
+        tried: set[tuple[int, int]] = set()
         for kx, ky in _scales(w / h, b_img.shape[1] / b_img.shape[0], settings):
             size_b = (max(4, round(size_a[0] * kx)), max(4, round(size_a[1] * ky)))
+            if size_b in tried:
+                continue  # another scale rounds to the same grid: the same search
+            tried.add(size_b)
             b = _resample(b_img, size_b)
             padded = (a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1)
             if padded not in cache:
@@ -307,12 +328,13 @@ def verify_pair(
     ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int] = (0,)
 ) -> Verification:
     """Align `other`'s thumbnail to `ref`'s (rotation, scale, shift) and measure agreement."""
-    rotations = sorted(set(rotations) | {0})
-    if coarse_crop_score(ref, other, settings, rotations) < settings.coarse_align_score:
+    coarse = _coarse(ref, other, settings, rotations)
+    turns = [rot for rot, c in coarse.items() if c.score >= settings.coarse_align_score]
+    if not turns:
         plain = _resample(np.ascontiguousarray(thumb(other)), thumb(ref).shape[::-1])
         score = round(ncc(thumb(ref).astype(np.float64), plain), 4)
         return Verification(score, 0, False, False, "no alignment agrees even on a 16-px grid")
-    al = _align(ref, other, settings, rotations)
+    al = _align(ref, other, settings, turns)
     cropped = al.a_box is not None
     if (ref.document_like or other.document_like) and al.score >= settings.near_identical_score:
         # Forms on one template correlate highly overall; only the written marks tell them apart.
