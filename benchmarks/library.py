@@ -5,7 +5,9 @@ near-duplicates: copies of some originals with 1..radius bits flipped) into a de
 PostgreSQL database with COPY, then times `POST /api/v1/library/check` through the real
 API — HTTP on loopback to gunicorn (2 workers), with a department token — at 100k and at
 1M, for exact checks (sha256 + pHash of a stored image) and near checks (pHash of a
-planted original: its planted copy must come back).
+planted original: its planted copy must come back), timed separately after an untimed
+warm-up (--warm checks of each kind, none of them the measured ones). The load average is
+printed with every figure: the machine may be shared.
 
 Baseline: the same near search as a sequential scan computing every Hamming distance in
 SQL, `bit_count((phash # q)::bit(64)) <= r` (what one writes without an index), timed
@@ -151,10 +153,12 @@ def load(conn: psycopg.Connection, start: int, stop: int, radius: int, rng: rand
                     )
                 )  # fmt: skip
     conn.commit()
-    conn.execute("ANALYZE records_blob")
-    conn.execute("ANALYZE records_gathereditem")
-    conn.execute("ANALYZE dedupe_imagefingerprint")
-    conn.commit()
+    # What autovacuum does to a table after a bulk insert, done now rather than whenever it
+    # gets round to it: statistics, and the visibility map the library's index-only scans need.
+    conn.autocommit = True
+    for table in ("records_blob", "records_gathereditem", "dedupe_imagefingerprint"):
+        conn.execute(f"VACUUM ANALYZE {table}")
+    conn.autocommit = False
     return planted
 
 
@@ -199,20 +203,39 @@ def start_server(env: dict[str, str]) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-def measure(size: int, planted: list[Planted], queries: int, token: str, conn, radius: int, rng) -> dict:
+def exact_body(conn, n: int) -> dict:
+    phash = conn.execute(
+        "SELECT phash FROM dedupe_imagefingerprint WHERE blob_id = %s", (fake_sha(n),)
+    ).fetchone()[0]
+    return {"sha256": fake_sha(n), "phash": f"{phash & 0xFFFFFFFFFFFFFFFF:016x}"}
+
+
+def warm_up(session: requests.Session, url: str, size: int, conn, rng, checks: int) -> float:
+    """Untimed checks before timing: both workers' connections, imports and the database cache.
+
+    Exact checks of random stored images and near checks of random hashes, none of them
+    the measured ones; a service that has been up for a while is in this state.
+    """
+    t = time.perf_counter()
+    for _ in range(checks):
+        session.post(url, json=exact_body(conn, rng.randrange(size))).raise_for_status()
+        session.post(url, json={"phash": f"{rng.getrandbits(64):016x}"}).raise_for_status()
+    return time.perf_counter() - t
+
+
+def measure(
+    size: int, planted: list[Planted], queries: int, token: str, conn, radius: int, rng, warm: int
+) -> dict:
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"
     url = f"http://127.0.0.1:{PORT}/api/v1/library/check"
-    for _ in range(20):  # warm both workers' connections and the cache
-        session.post(url, json={"phash": f"{rng.getrandbits(64):016x}"}).raise_for_status()
+    warm_s = warm_up(session, url, size, conn, rng, warm)
 
     exact_ms: list[float] = []
+    load_exact = os.getloadavg()
     for _ in range(queries):
         n = rng.randrange(size)
-        phash = conn.execute(
-            "SELECT phash FROM dedupe_imagefingerprint WHERE blob_id = %s", (fake_sha(n),)
-        ).fetchone()[0]
-        body = {"sha256": fake_sha(n), "phash": f"{phash & 0xFFFFFFFFFFFFFFFF:016x}"}
+        body = exact_body(conn, n)
         t = time.perf_counter()
         answer = session.post(url, json=body)
         exact_ms.append((time.perf_counter() - t) * 1000)
@@ -220,6 +243,7 @@ def measure(size: int, planted: list[Planted], queries: int, token: str, conn, r
         assert any(m["sha256"] == fake_sha(n) for m in answer.json()["exact"]), "exact match missing"
 
     near_ms: list[float] = []
+    load_near = os.getloadavg()
     found = 0
     sample = rng.sample(planted, min(queries, len(planted)))
     for pair in sample:
@@ -245,13 +269,30 @@ def measure(size: int, planted: list[Planted], queries: int, token: str, conn, r
         "near": near_ms,
         "recall": found / len(sample),
         "baseline": baseline_ms,
+        "warm": (2 * warm, warm_s),
+        "load": (load_exact, load_near, os.getloadavg()),
     }
+
+
+def report(r: dict) -> None:
+    """One size's figures, printed as soon as they are measured."""
+    loads = " / ".join(f"({a:.2f}, {b:.2f}, {c:.2f})" for a, b, c in r["load"])
+    print(f"\n{r['size']:>9,} fingerprints")
+    print(f"  warm-up (not counted)        {r['warm'][0]} checks in {r['warm'][1]:.1f} s")
+    print(f"  exact (sha256 + pHash)       {fmt(r['exact'])}")
+    print(f"  near  (pHash)                {fmt(r['near'])}")
+    print(f"  recall of planted near-dups  {r['recall']:.4f}")
+    print(f"  baseline: seq scan bit_count {fmt(r['baseline'])}  [SQL only]")
+    ratio = statistics.median(r["baseline"]) / statistics.median(r["near"])
+    print(f"  baseline p50 / API near p50  {ratio:.1f}x")
+    print(f"  load average (1, 5, 15 min) at exact / near / end: {loads}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--warm", type=int, default=200, help="untimed warm-up checks of each kind")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     url = os.environ["DATABASE_URL"]
@@ -294,6 +335,13 @@ def main() -> None:
     planted: list[Planted] = []
     loaded = 0
     results = []
+    print()
+    print(f"Library check through the API (HTTP to gunicorn on loopback, 2 workers), radius {radius} bits")
+    print(
+        "Each size: after loading, VACUUM ANALYZE; then a warm-up not counted (exact checks of random"
+        " stored images and near checks of random hashes, none of them measured); then the timed"
+        " checks, one at a time."
+    )
     for size in sizes:
         t = time.perf_counter()
         planted += load(conn, loaded, size, radius, rng)
@@ -303,27 +351,20 @@ def main() -> None:
         loaded = size
         server = start_server(env)
         try:
-            results.append(measure(size, planted, args.queries, token, conn, radius, rng))
+            results.append(measure(size, planted, args.queries, token, conn, radius, rng, args.warm))
+            report(results[-1])
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait()
 
-    print()
-    print(f"Library check through the API (HTTP to gunicorn on loopback, 2 workers), radius {radius} bits")
-    for r in results:
-        print(f"\n{r['size']:>9,} fingerprints")
-        print(f"  exact (sha256 + pHash)       {fmt(r['exact'])}")
-        print(f"  near  (pHash)                {fmt(r['near'])}")
-        print(f"  recall of planted near-dups  {r['recall']:.4f}")
-        print(f"  baseline: seq scan bit_count {fmt(r['baseline'])}  [SQL only]")
-        ratio = statistics.median(r["baseline"]) / statistics.median(r["near"])
-        print(f"  baseline p50 / API near p50  {ratio:.1f}x")
     final = results[-1]
-    p95 = percentiles(final["near"] + final["exact"])[1]
+    exact_p95 = percentiles(final["exact"])[1]
+    near_p95 = percentiles(final["near"])[1]
+    met = exact_p95 < 50 and near_p95 < 50
     print(
-        f"\ntarget at {final['size']:,}: p95 < 50 ms -> {p95:.1f} ms "
-        f"({'met' if p95 < 50 else 'NOT met'}); recall >= 0.99 -> {final['recall']:.4f} "
-        f"({'met' if final['recall'] >= 0.99 else 'NOT met'})"
+        f"\ntarget at {final['size']:,}: p95 < 50 ms -> exact {exact_p95:.1f} ms, near {near_p95:.1f} ms "
+        f"({'met' if met else 'NOT met'}); recall >= 0.99 -> {final['recall']:.4f} "
+        f"({'met' if final['recall'] >= 0.99 else 'NOT met'}); load average {os.getloadavg()}"
     )
 
 

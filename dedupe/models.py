@@ -40,11 +40,13 @@ class ImageFingerprint(models.Model):
     phash_rot180 = models.BigIntegerField(null=True)
     phash_rot270 = models.BigIntegerField(null=True)
     # The pHash split into four 16-bit blocks: the library's multi-index (any image within
-    # 3 bits shares at least one block exactly, by the pigeonhole principle).
-    phash_block0 = models.PositiveIntegerField(null=True, db_index=True)
-    phash_block1 = models.PositiveIntegerField(null=True, db_index=True)
-    phash_block2 = models.PositiveIntegerField(null=True, db_index=True)
-    phash_block3 = models.PositiveIntegerField(null=True, db_index=True)
+    # r bits is within r // 4 bits of the query in at least one block, by the pigeonhole
+    # principle). Indexed in Meta.indexes together with the pHash and id, so a probe is an
+    # index-only scan that never touches the wide rows.
+    phash_block0 = models.PositiveIntegerField(null=True)
+    phash_block1 = models.PositiveIntegerField(null=True)
+    phash_block2 = models.PositiveIntegerField(null=True)
+    phash_block3 = models.PositiveIntegerField(null=True)
     quality = models.FloatField(default=0.0)
     low_information = models.BooleanField(default=False)
     document_like = models.BooleanField(default=False)
@@ -70,6 +72,18 @@ class ImageFingerprint(models.Model):
             models.UniqueConstraint(
                 fields=["blob", "page", "algorithm_version"], name="one_fingerprint_per_page"
             )
+        ]
+        # The library's near search (dedupe/library.py): per block, (block, phash, id) so the
+        # Hamming filter runs on index entries alone; partial, as only rows that can be
+        # near-duplicates (readable, hashed, not flat) are ever probed. Composite keys rather
+        # than INCLUDE, so SQLite builds the same indexes.
+        indexes = [
+            models.Index(
+                fields=[f"phash_block{n}", "phash", "id"],
+                condition=models.Q(low_information=False, phash__isnull=False),
+                name=f"library_phash_block{n}",
+            )
+            for n in range(4)
         ]
 
     def __str__(self) -> str:

@@ -130,3 +130,15 @@ def _jpeg(name: str):
     from tests.api.helpers import upload
 
     return upload(name, jpeg_bytes())
+
+
+def test_a_token_stops_when_its_departments_system_account_is_disabled(police, police_token, police_client):
+    from records.services.api_tokens import system_username
+
+    assert police_client.get("/api/v1/items/").status_code == 200
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(username=system_username(police)).update(is_active=False)
+    response = police_client.get("/api/v1/items/")
+    assert response.status_code == 401
+    assert "disabled" in response.json()["error"]["message"]
