@@ -258,8 +258,12 @@ def _fingerprint_rows(blob: Blob, results: Iterable[Fingerprint | Unreadable]) -
     return rows
 
 
-def fingerprint_blob(sha256: str) -> bool:
-    """Fingerprint one stored blob unless it already is. True when this call did the work."""
+def fingerprint_blob(sha256: str, *, on_stored: Callable[[], None] | None = None) -> bool:
+    """Fingerprint one stored blob unless it already is. True when this call did the work.
+
+    `on_stored` runs inside the transaction that stores the fingerprints, so a caller's
+    progress report costs no commit of its own and counts exactly the blobs stored.
+    """
     if ImageFingerprint.objects.filter(
         blob_id=sha256, algorithm_version=FINGERPRINT_ALGORITHM_VERSION
     ).exists():
@@ -279,6 +283,8 @@ def fingerprint_blob(sha256: str) -> bool:
     try:
         with transaction.atomic():
             ImageFingerprint.objects.bulk_create(rows)
+            if on_stored is not None:
+                on_stored()
     except IntegrityError:
         return False  # another worker stored the same blob's fingerprints first
     return True
@@ -293,14 +299,18 @@ def fingerprint_chunk(run_id: int, chunk_id: int) -> None:
     # messages; the watchdog re-sends work only when nothing has touched the run for a while.
     DedupeRun.objects.filter(pk=run_id).update(progress_at=timezone.now())
     if not chunk.done:
-        for sha in chunk.blob_shas:
+
+        def report(done: int) -> None:
+            # One write per blob, committed with its fingerprints: a heartbeat for the
+            # watchdog and the progress count (each separate commit cost a WAL flush).
             now = timezone.now()
             DedupeChunk.objects.filter(pk=chunk_id).update(claimed_at=now)
-            DedupeRun.objects.filter(pk=run_id).update(progress_at=now)
-            if fingerprint_blob(sha):
-                DedupeRun.objects.filter(pk=run_id).update(
-                    blobs_done=F("blobs_done") + 1, progress_at=timezone.now()
-                )
+            DedupeRun.objects.filter(pk=run_id).update(blobs_done=F("blobs_done") + done, progress_at=now)
+
+        for sha in chunk.blob_shas:
+            if not fingerprint_blob(sha, on_stored=lambda: report(1)):
+                with transaction.atomic():
+                    report(0)  # known already (or stored by another worker): still a heartbeat
         DedupeChunk.objects.filter(pk=chunk_id, done=False).update(done=True, finished_at=timezone.now())
     _finish_fingerprinting_if_complete(run_id)
 
