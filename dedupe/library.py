@@ -35,12 +35,10 @@ from django.db.models import Q
 from dedupe.grouping import relation_between
 from dedupe.models import ImageFingerprint, signed64, unsigned64
 from dedupe.settings import MatchSettings
+from dedupe.stored import fingerprint_from_row
 from dedupe.types import (
-    CaptureDate,
     CaptureDateSource,
     Fingerprint,
-    GeoPoint,
-    ImageMetadata,
     Relation,
 )
 from dedupe.verify import verify_pair
@@ -235,38 +233,8 @@ def _near_rows(phash: int, radius: int, exclude_shas: set[str]) -> tuple[list[_N
 
 def stored_as_engine(fp: ImageFingerprint) -> Fingerprint:
     """The engine's view of a stored library fingerprint (per blob, not per item)."""
-    capture = datetime.datetime.fromisoformat(fp.capture_date) if fp.capture_date else None
-    return Fingerprint(
-        key=f"{fp.blob_id}#{fp.page}",
-        source_key=fp.blob_id,
-        department="",
-        sha256=fp.blob_id,
-        pixel_sha256=fp.pixel_sha256,
-        byte_size=0,
-        format=fp.format,
-        mislabelled=False,
-        width=fp.width,
-        height=fp.height,
-        page=fp.page or None,
-        phash=unsigned64(fp.phash),
-        dhash=unsigned64(fp.dhash) if fp.dhash is not None else 0,
-        rotated_phashes=tuple(unsigned64(h or 0) for h in (fp.phash_rot90, fp.phash_rot180, fp.phash_rot270)),  # type: ignore[arg-type]
-        quality=fp.quality,
-        low_information=fp.low_information,
-        document_like=fp.document_like,
-        thumbnail=bytes(fp.thumbnail),
-        thumb_size=(fp.thumb_width, fp.thumb_height),
-        jpeg_quality=fp.jpeg_quality,
-        metadata=ImageMetadata(
-            capture=CaptureDate(
-                capture, CaptureDateSource(fp.capture_date_source), fp.capture_utc_offset or None
-            ),
-            camera_make=fp.camera_make or None,
-            camera_model=fp.camera_model or None,
-            gps=GeoPoint(fp.gps_latitude, fp.gps_longitude) if fp.gps_latitude is not None else None,
-            parcels=tuple(fp.parcels),
-            has_original_metadata=fp.has_original_metadata,
-        ),
+    return fingerprint_from_row(
+        fp, key=f"{fp.blob_id}#{fp.page}", source_key=fp.blob_id, department="", sha256=fp.blob_id
     )
 
 

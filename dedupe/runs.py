@@ -14,7 +14,7 @@ import datetime
 import logging
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,20 +38,16 @@ from dedupe.models import (
     ItemImage,
     RunPhase,
     RunState,
-    signed64,
-    unsigned64,
 )
 from dedupe.settings import MatchSettings
+from dedupe.stored import fingerprint_from_row, rows_from_results
 from dedupe.types import (
     FINGERPRINT_ALGORITHM_VERSION,
     CaptureDate,
     CaptureDateSource,
     Fingerprint,
-    GeoPoint,
-    ImageMetadata,
     Relation,
     SourceFile,
-    Unreadable,
 )
 from records.errors import Conflict, NotPermitted
 from records.models import Blob, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
@@ -206,58 +202,6 @@ def dispatch_pending_chunks(run_id: int) -> int:
 # ----------------------------------------------------------------------- fingerprint
 
 
-def _fingerprint_rows(blob: Blob, results: Iterable[Fingerprint | Unreadable]) -> list[ImageFingerprint]:
-    rows = []
-    for result in results:
-        if isinstance(result, Unreadable):
-            page = int(result.key.rsplit("#page=", 1)[1]) if "#page=" in result.key else 0
-            rows.append(
-                ImageFingerprint(
-                    blob=blob, page=page, unreadable_reason=result.reason, format=result.format or ""
-                )
-            )
-            continue
-        meta = result.metadata
-        blocks = [(result.phash >> shift) & 0xFFFF for shift in (48, 32, 16, 0)]
-        rows.append(
-            ImageFingerprint(
-                blob=blob,
-                page=result.page or 0,
-                format=result.format,
-                pixel_sha256=result.pixel_sha256,
-                width=result.width,
-                height=result.height,
-                phash=signed64(result.phash),
-                dhash=signed64(result.dhash),
-                phash_rot90=signed64(result.rotated_phashes[0]),
-                phash_rot180=signed64(result.rotated_phashes[1]),
-                phash_rot270=signed64(result.rotated_phashes[2]),
-                phash_block0=blocks[0],
-                phash_block1=blocks[1],
-                phash_block2=blocks[2],
-                phash_block3=blocks[3],
-                quality=result.quality,
-                low_information=result.low_information,
-                document_like=result.document_like,
-                thumbnail=result.thumbnail,
-                thumb_width=result.thumb_size[0],
-                thumb_height=result.thumb_size[1],
-                preview_jpeg=result.preview_jpeg,
-                jpeg_quality=result.jpeg_quality,
-                capture_date=meta.capture.value.isoformat() if meta.capture.value else "",
-                capture_date_source=meta.capture.source,
-                capture_utc_offset=meta.capture.utc_offset or "",
-                camera_make=meta.camera_make or "",
-                camera_model=meta.camera_model or "",
-                gps_latitude=meta.gps.latitude if meta.gps else None,
-                gps_longitude=meta.gps.longitude if meta.gps else None,
-                parcels=list(meta.parcels),
-                has_original_metadata=meta.has_original_metadata,
-            )
-        )
-    return rows
-
-
 def fingerprint_blob(sha256: str, *, on_stored: Callable[[], None] | None = None) -> bool:
     """Fingerprint one stored blob unless it already is. True when this call did the work.
 
@@ -279,7 +223,7 @@ def fingerprint_blob(sha256: str, *, on_stored: Callable[[], None] | None = None
                 tmp.write(chunk)
             tmp.flush()
             results = fingerprint_file(SourceFile(key="blob", department="", disk_path=tmp.name))
-    rows = _fingerprint_rows(blob, results)
+    rows = rows_from_results(blob, results)
     try:
         with transaction.atomic():
             ImageFingerprint.objects.bulk_create(rows)
@@ -400,45 +344,21 @@ def sync_item_images(records_request: RecordsRequest) -> list[ItemImage]:
 
 
 def engine_fingerprint(image: ItemImage) -> Fingerprint:
-    """The engine's view of a stored image (the inverse of `_fingerprint_rows`, per item)."""
-    fp = image.fingerprint
+    """The engine's view of one gathered item's image: the stored row plus the item's own facts."""
     item = image.item
     capture_value = datetime.datetime.fromisoformat(image.capture_date) if image.capture_date else None
-    return Fingerprint(
+    return fingerprint_from_row(
+        image.fingerprint,
         key=image.key,
         source_key=item.gathered_path,
         department=item.department.code if item.department_id else "",
         sha256=item.sha256,
-        pixel_sha256=fp.pixel_sha256,
         byte_size=item.byte_size,
-        format=fp.format,
         mislabelled=item.mislabelled,
-        width=fp.width,
-        height=fp.height,
-        page=fp.page or None,
-        phash=unsigned64(fp.phash),
-        dhash=unsigned64(fp.dhash),
-        rotated_phashes=(
-            unsigned64(fp.phash_rot90),
-            unsigned64(fp.phash_rot180),
-            unsigned64(fp.phash_rot270),
+        capture=CaptureDate(
+            capture_value, CaptureDateSource(image.capture_date_source), image.capture_utc_offset or None
         ),
-        quality=fp.quality,
-        low_information=fp.low_information,
-        document_like=fp.document_like,
-        thumbnail=bytes(fp.thumbnail),
-        thumb_size=(fp.thumb_width, fp.thumb_height),
-        jpeg_quality=fp.jpeg_quality,
-        metadata=ImageMetadata(
-            capture=CaptureDate(
-                capture_value, CaptureDateSource(image.capture_date_source), image.capture_utc_offset or None
-            ),
-            camera_make=fp.camera_make or None,
-            camera_model=fp.camera_model or None,
-            gps=GeoPoint(fp.gps_latitude, fp.gps_longitude) if fp.gps_latitude is not None else None,
-            parcels=tuple(image.parcels),
-            has_original_metadata=fp.has_original_metadata,
-        ),
+        parcels=tuple(image.parcels),
         uploaded_order=item.pk,
     )
 

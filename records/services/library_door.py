@@ -29,8 +29,9 @@ from dedupe.library import (
     stored_as_engine,
 )
 from dedupe.models import ImageFingerprint
-from dedupe.runs import _fingerprint_rows, fingerprint_blob
+from dedupe.runs import fingerprint_blob
 from dedupe.sniff import sniff_format
+from dedupe.stored import rows_from_results
 from dedupe.types import FINGERPRINT_ALGORITHM_VERSION, Fingerprint, Unreadable
 
 from ..errors import Conflict, NotPermitted
@@ -97,7 +98,7 @@ def _keep_fingerprints(sha256: str, results: list[Fingerprint | Unreadable]) -> 
     blob = Blob.objects.get(pk=sha256)
     try:
         with transaction.atomic():
-            ImageFingerprint.objects.bulk_create(_fingerprint_rows(blob, results))
+            ImageFingerprint.objects.bulk_create(rows_from_results(blob, results))
     except IntegrityError:
         pass  # a worker or another upload stored the same blob's fingerprints first
 
