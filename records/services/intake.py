@@ -23,7 +23,7 @@ from django.utils import timezone
 from dedupe.sniff import sniff_format
 
 from ..blobstore import TooLarge, spooled, store_spooled
-from ..errors import InvalidInput, NotPermitted, RequestClosedForGathering
+from ..errors import ApplicationError, InvalidInput, NotPermitted, RequestClosedForGathering
 from ..models import Department, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
 from ..roles import can_gather_for, uploader_department
 from .audit import record_event
@@ -427,4 +427,40 @@ def gather_zip(
                 report.add(outcome)
     with transaction.atomic():
         _after_gathering(records_request, actor, report, source="zip")
+    return report
+
+
+def _is_zip(stream: BinaryIO) -> bool:
+    # A local file header: a ZIP with entries (an empty one is refused as a file instead).
+    head = stream.read(4)
+    stream.seek(0)
+    return head == b"PK\x03\x04"
+
+
+def gather_uploads(
+    *,
+    actor: Any,
+    records_request: RecordsRequest,
+    department: Department | None,
+    files: list[tuple[str, BinaryIO]],
+) -> IntakeReport:
+    """What a person drops on a page: ZIPs are unpacked (without a department their first-level
+    folders name the departments), other files are gathered under `department`."""
+    report = IntakeReport()
+    plain = []
+    for name, stream in files:
+        if _is_zip(stream):
+            unpacked = gather_zip(
+                actor=actor, records_request=records_request, zip_file=stream, department=department
+            )
+            report.outcomes.extend(unpacked.outcomes)
+        else:
+            plain.append((name, stream))
+    if plain:
+        if department is None:
+            raise ApplicationError("Choose the department these files come from.")
+        gathered = gather_files(
+            actor=actor, records_request=records_request, department=department, files=plain
+        )
+        report.outcomes.extend(gathered.outcomes)
     return report

@@ -24,12 +24,11 @@ from ..errors import Conflict, InvalidInput, NotPermitted
 from ..models import Department, DepartmentTask, RecordsRequest
 from ..roles import Role, is_clerk, uploader_department
 from .audit import record_event
-from .intake import GATHERING_STATUSES, IntakeReport, gather_files, gather_zip
+from .intake import GATHERING_STATUSES, IntakeReport, gather_uploads
 from .requests import OPEN_STATUSES
 
 # A task or request this many days or fewer from its due date gets a "due soon" reminder.
 DUE_SOON_DAYS = 2
-ZIP_MAGIC = b"PK\x03\x04"
 
 
 def _require_clerk(actor: Any) -> None:
@@ -109,23 +108,9 @@ def answer_with_files(
     _require_department_of(actor, task)
     if not files:
         raise InvalidInput("Choose the files to send, or answer that there are none.")
-    report = IntakeReport()
-    plain = []
-    for name, fh in files:
-        head = fh.read(4)
-        fh.seek(0)
-        if head == ZIP_MAGIC:
-            zipped = gather_zip(
-                actor=actor, records_request=task.request, zip_file=fh, department=task.department
-            )
-            report.outcomes.extend(zipped.outcomes)
-        else:
-            plain.append((name, fh))
-    if plain:
-        gathered = gather_files(
-            actor=actor, records_request=task.request, department=task.department, files=plain
-        )
-        report.outcomes.extend(gathered.outcomes)
+    report = gather_uploads(
+        actor=actor, records_request=task.request, department=task.department, files=files
+    )
     counts = report.counts
     if counts["stored"] or counts["already_in_request"]:
         with transaction.atomic():

@@ -20,7 +20,7 @@ from dedupe import runs
 from dedupe.models import DedupeRun
 
 from .. import selectors
-from ..deadlines import days_left, extended_deadline
+from ..deadlines import days_left
 from ..errors import ApplicationError
 from ..forms import ExtendForm, OpenRequestForm, StatusForm, TaskDepartmentsForm, UploadForm
 from ..models import DepartmentTask, RequestStatus
@@ -29,7 +29,6 @@ from ..services import intake, tasking
 from ..services import requests as request_services
 from .common import json_error, require_clerk, visible_request, wants_json
 
-ZIP_MAGIC = b"PK\x03\x04"
 LIST_PAGE_SIZE = 50
 ITEMS_PAGE_SIZE = 100
 
@@ -167,12 +166,6 @@ def _days_from_today(days: int) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=days)
 
 
-def _is_zip(uploaded) -> bool:
-    head = uploaded.read(4)
-    uploaded.seek(0)
-    return head == ZIP_MAGIC
-
-
 @login_required
 @require_POST
 def request_upload(request: HttpRequest, reference: str) -> HttpResponse:
@@ -186,28 +179,13 @@ def request_upload(request: HttpRequest, reference: str) -> HttpResponse:
         messages.error(request, message)
         return redirect("records:request-detail", reference=reference)
     department = form.cleaned_data["department"]
-    outcomes: list[intake.IntakeOutcome] = []
     try:
-        plain = []
-        for uploaded in form.cleaned_data["files"]:
-            if _is_zip(uploaded):
-                report = intake.gather_zip(
-                    actor=request.user,
-                    records_request=records_request,
-                    zip_file=uploaded,
-                    department=department,
-                )
-                outcomes.extend(report.outcomes)
-            else:
-                plain.append((uploaded.name, uploaded))
-        if plain:
-            if department is None:
-                raise ApplicationError("Choose the department these files come from.")
-            outcomes.extend(
-                intake.gather_files(
-                    actor=request.user, records_request=records_request, department=department, files=plain
-                ).outcomes
-            )
+        outcomes = intake.gather_uploads(
+            actor=request.user,
+            records_request=records_request,
+            department=department,
+            files=[(uploaded.name, uploaded) for uploaded in form.cleaned_data["files"]],
+        ).outcomes
     except ApplicationError as exc:
         if as_json:
             return json_error(exc)
@@ -259,9 +237,9 @@ def extension_notice(request: HttpRequest, reference: str) -> HttpResponse:
     if not records_request.extension_days:
         messages.error(request, "This request has not been extended.")
         return redirect("records:request-detail", reference=reference)
-    received = request_services.local_date(records_request.received_at)
-    closures = request_services.city_closures([received.year, received.year + 1])
-    deadline = extended_deadline(received, records_request.extension_days, closures)
+    deadline = request_services.extended_deadline_for(
+        records_request.received_at, records_request.extension_days
+    )
     return render(
         request,
         "records/extension_notice.html",
