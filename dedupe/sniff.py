@@ -49,6 +49,12 @@ _DESCRIPTIONS = {
 }
 
 
+def usual_extension(fmt: str, default: str = "") -> str:
+    """The extension a file of this detected format is normally saved under, e.g. ".jpg"."""
+    extensions = EXTENSIONS.get(fmt)
+    return extensions[0] if extensions else default
+
+
 def detect_format(head: bytes) -> str:
     """The format named by the magic bytes at the start of a file."""
     if not head:

@@ -10,20 +10,11 @@ import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from dedupe.sniff import usual_extension
 from dedupe.types import DedupeResult, Fingerprint, SourceFile
 
 from .data import ItemStatus as Fate
 from .data import MatchExplanation, Packet, PacketGroup, PacketItem, PacketRequest, assign_bates
-
-EXTENSIONS = {
-    "JPEG": ".jpg",
-    "PNG": ".png",
-    "TIFF": ".tif",
-    "WEBP": ".webp",
-    "HEIF": ".heic",
-    "GIF": ".gif",
-    "BMP": ".bmp",
-}
 
 
 def _item(fp: Fingerprint, **fate) -> PacketItem:
@@ -40,7 +31,7 @@ def _item(fp: Fingerprint, **fate) -> PacketItem:
         parcels=fp.metadata.parcels,
         camera=" ".join(filter(None, [fp.metadata.camera_make, fp.metadata.camera_model])),
         thumbnail_jpeg=fp.preview_jpeg or None,
-        extension=EXTENSIONS.get(fp.format, os.path.splitext(fp.source_key)[1].lower()),
+        extension=usual_extension(fp.format, os.path.splitext(fp.source_key)[1].lower()),
         **fate,
     )
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dedupe.models import ClerkDecision, DedupeRun, DuplicateGroup, ItemImage
+from dedupe.sniff import usual_extension
 from records.models import GatheredItem, ItemStatus, RecordsRequest, Redaction, Withholding
 
 from .data import (
@@ -27,16 +28,6 @@ from .data import (
     assign_bates,
 )
 from .data import ItemStatus as Fate
-
-EXTENSIONS = {
-    "JPEG": ".jpg",
-    "PNG": ".png",
-    "TIFF": ".tif",
-    "WEBP": ".webp",
-    "HEIF": ".heic",
-    "GIF": ".gif",
-    "BMP": ".bmp",
-}
 
 
 @dataclass(frozen=True)
@@ -147,7 +138,7 @@ def prepare_packet(
             "parcels": tuple(image.parcels),
             "camera": " ".join(filter(None, [fp.camera_make, fp.camera_model])) if fp else "",
             "thumbnail_jpeg": bytes(fp.preview_jpeg) if fp and fp.preview_jpeg else None,
-            "extension": EXTENSIONS.get(item.detected_format, ""),
+            "extension": usual_extension(item.detected_format),
         }
         item_ids[image.key] = item.pk
         if image.unreadable_reason:

@@ -58,6 +58,11 @@ def local_date(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment).date()
 
 
+def extended_deadline_for(received_at: datetime.datetime, extension_days: int) -> deadlines.Deadline:
+    received = local_date(received_at)
+    return deadlines.extended_deadline(received, extension_days, _closures_around(received))
+
+
 def deadline_for(received_at: datetime.datetime) -> deadlines.Deadline:
     received = local_date(received_at)
     return deadlines.determination_deadline(received, _closures_around(received))
@@ -182,8 +187,7 @@ def extend_deadline(
         raise ExtensionRefused("Choose the unusual circumstance of § 7922.535(c) that applies.")
     if not reason.strip():
         raise ExtensionRefused("An extension needs a written reason for the requester.")
-    received = local_date(locked.received_at)
-    deadline = deadlines.extended_deadline(received, days, _closures_around(received))
+    deadline = extended_deadline_for(locked.received_at, days)
     locked.extension_days = days
     locked.extended_due_date = deadline.due
     locked.extension_ground = ground
