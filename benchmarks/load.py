@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import requests
+from harness import ensure_database, heading, load_line, stop_process_group
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,16 +52,6 @@ NOISE_SIGMA = 4.5
 _PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "coins.png")
 DEPARTMENT_CODES = ("PLN", "PW", "PD", "PRK", "CE")  # the demo office's departments
 CLIENT_TIMEOUT = 300  # seconds; a slower answer is an error, not a hang
-
-
-def load_line() -> str:
-    """The machine's load, since other engineers share its 2 cores while this runs."""
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
-
-
-def heading(text: str) -> None:
-    print(f"\n=== {text} ===", flush=True)
 
 
 # ------------------------------------------------------------------------ the images
@@ -123,15 +114,6 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def ensure_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-
 def manage(env: dict[str, str], *command: str) -> None:
     subprocess.run(
         [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
@@ -191,15 +173,7 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process, grace=20)
         if hasattr(self, "log"):
             self.log.close()
 

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from harness import ensure_database, heading, load_line, stop_process_group
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,16 +67,6 @@ _PHOTOS = (
     "ihc.png",
     "cell.png",
 )
-
-
-def load_line() -> str:
-    """The machine's load, since other engineers share its 2 cores while this runs."""
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
-
-
-def heading(text: str) -> None:
-    print(f"\n=== {text} ===", flush=True)
 
 
 # ------------------------------------------------------------------------ the images
@@ -200,16 +191,6 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def ensure_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-
 def migrate(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
@@ -259,15 +240,7 @@ class Worker:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process, grace=30)
         if hasattr(self, "log"):
             self.log.close()
 

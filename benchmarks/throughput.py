@@ -23,6 +23,7 @@ from pathlib import Path
 
 import imagehash
 import numpy as np
+from harness import load_line
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -101,12 +102,6 @@ def rss_probe(paths: list[str], queue: mp.Queue) -> None:
         if count in marks:
             queue.put((count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
     queue.put(None)
-
-
-def load_line() -> str:
-    """The machine's load, since other engineers share its 2 cores while this runs."""
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def main() -> None:

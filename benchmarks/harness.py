@@ -1,0 +1,47 @@
+"""What the benchmark scripts share: the machine's load, headings, a database of their own,
+and stopping the process groups they start.
+
+Imported as `harness` by scripts run as `python benchmarks/<name>.py` (their folder is on
+sys.path then).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+
+
+def load_line() -> str:
+    """The machine's load, since other engineers share its 2 cores while this runs."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def heading(text: str) -> None:
+    print(f"\n=== {text} ===", flush=True)
+
+
+def ensure_database(name: str) -> None:
+    """Create the PostgreSQL database `name` on this machine's server unless it exists."""
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+
+
+def stop_process_group(process: subprocess.Popen | None, grace: float) -> None:
+    """SIGTERM a process started with start_new_session=True and its children; SIGKILL after `grace` s."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
