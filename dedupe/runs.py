@@ -335,9 +335,16 @@ def sync_item_images(records_request: RecordsRequest) -> list[ItemImage]:
             if image is None:
                 image = ItemImage.objects.create(item=item, page=fp.page, **values)
             else:
+                # A re-run rewrites only the images whose facts changed (usually none).
+                fingerprint = values.pop("fingerprint")
+                changed = [name for name, value in values.items() if getattr(image, name) != value]
+                if image.fingerprint_id != fingerprint.pk:
+                    changed.append("fingerprint")
                 for name, value in values.items():
                     setattr(image, name, value)
-                image.save()
+                image.fingerprint = fingerprint  # also caches it for engine_fingerprint
+                if changed:
+                    image.save(update_fields=changed)
             image.item = item  # keeps engine_fingerprint free of a query per image
             images.append(image)
     return images
