@@ -56,9 +56,9 @@ _CHUNK = 2_000  # items generated at once (a multiple of CLUSTER_EVERY)
 
 
 def _resize(n_in: int, n_out: int) -> np.ndarray:
-    from dedupe.grouping import _resize_matrix
+    from dedupe.verify import resize_matrix
 
-    return _resize_matrix(n_in, n_out)
+    return resize_matrix(n_in, n_out).astype(np.float32)
 
 
 def _phashes(inputs: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from dedupe.conflicts import find_conflicts
 from dedupe.index import HammingIndex, self_pairs, to_uint64
 from dedupe.settings import MatchSettings
 from dedupe.types import Fingerprint, Group, MemberEvidence, Relation
-from dedupe.verify import Verification, thumb, verify_pair
+from dedupe.verify import Verification, resize_matrix, thumb, verify_pair
 
 __all__ = ["ClerkDecisions", "Verification", "group_fingerprints", "relation_between", "verify_pair"]
 
@@ -145,16 +145,6 @@ _WINDOW_OFFSETS = ((0, 0), (4, 0), (0, 4), (4, 4), (2, 2))
 _DCT = np.array([[np.cos(np.pi * (2 * x + 1) * u / 64) for x in range(32)] for u in range(8)], np.float32)
 
 
-def _resize_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """Antialiased linear (triangle-filter) resampling of one axis as an (n_out, n_in) matrix."""
-    scale = n_in / n_out
-    support = max(scale, 1.0)
-    centres = (np.arange(n_out) + 0.5) * scale
-    x = np.arange(n_in) + 0.5
-    w = np.maximum(0.0, 1.0 - np.abs(x[None, :] - centres[:, None]) / support)
-    return (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
 def _grids(fps: Sequence[Fingerprint], side: int) -> np.ndarray:
     """Each thumbnail resampled to side x side (float32), batched by thumbnail size."""
     out = np.empty((len(fps), side, side), np.float32)
@@ -163,7 +153,7 @@ def _grids(fps: Sequence[Fingerprint], side: int) -> np.ndarray:
         by_size.setdefault(fp.thumb_size, []).append(n)
     for (w, h), members in by_size.items():
         stack = np.stack([thumb(fps[n]) for n in members]).astype(np.float32)
-        rows, cols = _resize_matrix(h, side), _resize_matrix(w, side)
+        rows, cols = resize_matrix(h, side).astype(np.float32), resize_matrix(w, side).astype(np.float32)
         out[members] = rows @ stack @ cols.T
     return out
 
@@ -223,10 +213,12 @@ def _candidates(reps: Sequence[Fingerprint], s: MatchSettings) -> _Candidates:
             del full, windows
         if s.search_rotations:
             index = HammingIndex([f.phash for f in reps], s.phash_radius)
-            for slot, degrees in enumerate((90, 180, 270)):
+            # Only the 90 and 180 degree turns are searched: j turned 270 degrees looks like
+            # i exactly when i turned 90 looks like j, and this is a self-join, so the 90
+            # search finds both senses (and verification tries both, as which way "turned
+            # 90" runs is the fingerprinter's convention).
+            for slot, mask in ((0, _ROT_BITS[90] | _ROT_BITS[270]), (1, _ROT_BITS[180])):
                 found = index.join(to_uint64([f.rotated_phashes[slot] for f in reps]))
-                # Which way "turned 90" runs is the fingerprinter's convention; try both senses.
-                mask = _ROT_BITS[180] if degrees == 180 else _ROT_BITS[90] | _ROT_BITS[270]
                 add(found.query, found.stored, mask)
     code = np.concatenate(codes) if codes else np.zeros(0, np.int64)
     if not len(code):  # no pair anywhere (one photo, or all unrelated): nothing to index below

@@ -13,9 +13,11 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
+from scipy.fft import irfft2, next_fast_len, rfft2
 from scipy.ndimage import gaussian_filter
 
 from dedupe.settings import MatchSettings
@@ -58,10 +60,6 @@ def thumb(fp: Fingerprint) -> np.ndarray:
     return np.frombuffer(fp.thumbnail, dtype=np.uint8).reshape(h, w)
 
 
-def _resample(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BILINEAR), dtype=np.float64)
-
-
 def ncc(a: np.ndarray, b: np.ndarray) -> float:
     a = a - a.mean()
     b = b - b.mean()
@@ -69,45 +67,6 @@ def ncc(a: np.ndarray, b: np.ndarray) -> float:
     if denom < 1e-6:
         return 1.0 if float(np.abs(a - b).max()) < 1e-3 else 0.0
     return float((a * b).sum() / denom)
-
-
-def _spectra(x: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """FFTs of x, x**2 and x's support, zero-padded to `shape` (shared across scales)."""
-    return (
-        np.fft.rfft2(x, shape),
-        np.fft.rfft2(x * x, shape),
-        np.fft.rfft2(np.ones_like(x), shape),
-    )
-
-
-def _masked_ncc(
-    a: np.ndarray, b: np.ndarray, a_spectra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """NCC over the overlap for every placement of b on a (full correlation), and overlap size.
-
-    Index (i, j) places b's top-left corner at (i - hb + 1, j - wb + 1) in a's coordinates.
-    One padded FFT per operand (a's reused across scales) instead of a convolution call per
-    sum: this is the hot loop of verification.
-    """
-    (ha, wa), (hb, wb) = a.shape, b.shape
-    shape = (ha + hb - 1, wa + wb - 1)
-    if a_spectra is None or a_spectra[0].shape != (shape[0], shape[1] // 2 + 1):
-        a_spectra = _spectra(a, shape)
-    fa, fa2, fma = a_spectra
-    fb, fb2, fmb = (np.conj(f) for f in _spectra(b, shape))
-
-    def corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # Circular correlation: entry d is b placed at offset d (negative offsets wrap).
-        return np.roll(np.fft.irfft2(x * y, shape), (hb - 1, wb - 1), axis=(0, 1))
-
-    n = np.rint(corr(fma, fmb))
-    sum_ab, sum_a, sum_b = corr(fa, fb), corr(fa, fmb), corr(fma, fb)
-    sum_a2, sum_b2 = corr(fa2, fmb), corr(fma, fb2)
-    safe_n = np.maximum(n, 1)
-    cov = sum_ab - sum_a * sum_b / safe_n
-    var = np.maximum(sum_a2 - sum_a**2 / safe_n, 0) * np.maximum(sum_b2 - sum_b**2 / safe_n, 0)
-    score = np.where(var > 1e-6, cov / np.sqrt(np.maximum(var, 1e-12)), 0.0)
-    return score, n
 
 
 def _scales(aspect_a: float, aspect_b: float, settings: MatchSettings) -> set[tuple[float, float]]:
@@ -153,6 +112,88 @@ def coarse_crop_score(
     return max(coarse_crop_scores(ref, other, settings, rotations).values())
 
 
+@lru_cache(maxsize=512)
+def resize_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Antialiased linear (triangle-filter) resampling of one axis as an (n_out, n_in) matrix.
+
+    Cached: thumbnails and grids come in a handful of sizes. Read-only; do not modify.
+    """
+    scale = n_in / n_out
+    support = max(scale, 1.0)
+    centres = (np.arange(n_out) + 0.5) * scale
+    x = np.arange(n_in) + 0.5
+    w = np.maximum(0.0, 1.0 - np.abs(x[None, :] - centres[:, None]) / support)
+    out = w / w.sum(axis=1, keepdims=True)
+    out.flags.writeable = False
+    return out
+
+
+def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """img (any dtype) resampled to size = (width, height) as float64, by two small matmuls."""
+    h, w = img.shape
+    return resize_matrix(h, size[1]) @ img.astype(np.float64) @ resize_matrix(w, size[0]).T
+
+
+def _ncc_surfaces(a: np.ndarray, bs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Masked NCC over the overlap for every placement of each b on a, and the overlap sizes.
+
+    Full correlation: index (k, i, j) places bs[k]'s top-left corner at (i - hm + 1,
+    j - wm + 1) in a's coordinates, hm x wm being the largest b. All bs are zero-padded into
+    one frame and correlated in one batch of FFTs: the per-call overhead of small FFTs, not
+    their arithmetic, is what verification costs.
+    """
+    ha, wa = a.shape
+    hm, wm = max(b.shape[0] for b in bs), max(b.shape[1] for b in bs)
+    # Any frame of at least (ha + hm - 1) x (wa + wm - 1) holds every offset once; sizes
+    # with small prime factors keep the FFTs fast (103 = 48 + 56 - 1 is prime).
+    shape = (next_fast_len(ha + hm - 1, real=True), next_fast_len(wa + wm - 1, real=True))
+    # NCC ignores each picture's brightness and contrast, so both are standardised first:
+    # sums of values near +-1 keep single precision (twice as fast) accurate enough.
+    a = _standardised(a)
+    stack = np.zeros((len(bs), hm, wm), np.float32)
+    support = np.zeros((len(bs), hm, wm), np.float32)
+    for k, b in enumerate(bs):
+        stack[k, : b.shape[0], : b.shape[1]] = _standardised(b)
+        support[k, : b.shape[0], : b.shape[1]] = 1.0
+    fa, fa2, fma = rfft2(np.stack([a, a * a, np.ones_like(a)]), shape)
+    fb, fb2, fmb = np.conj(rfft2(np.stack([stack, stack * stack, support]), shape))
+    # Circular correlations: entry d places b at offset d (negative offsets wrap); one roll
+    # by the largest b's size maps index i to offset i - hm + 1 for every b (the frame is
+    # large enough that no offset aliases another).
+    products = np.stack([fma * fmb, fa * fb, fa * fmb, fma * fb, fa2 * fmb, fma * fb2])
+    n, sum_ab, sum_a, sum_b, sum_a2, sum_b2 = np.roll(
+        irfft2(products, shape), (hm - 1, wm - 1), axis=(-2, -1)
+    )
+    n = np.rint(n)
+    safe_n = np.maximum(n, 1)
+    cov = sum_ab - sum_a * sum_b / safe_n
+    var = np.maximum(sum_a2 - sum_a**2 / safe_n, 0) * np.maximum(sum_b2 - sum_b**2 / safe_n, 0)
+    # A flat overlap (no contrast in one picture) has no correlation to speak of.
+    score = np.where(var > 1e-3 * safe_n * safe_n, cov / np.sqrt(np.maximum(var, 1e-12)), 0.0)
+    return score, n
+
+
+def _standardised(x: np.ndarray) -> np.ndarray:
+    """x as float32 with zero mean and unit variance (a flat x stays zero)."""
+    x = x.astype(np.float32) - np.float32(x.mean())
+    sd = float(x.std())
+    return x / np.float32(sd) if sd > 1e-6 else x
+
+
+def _best_placement(a: np.ndarray, bs: list[np.ndarray]) -> tuple[float, int, int, int]:
+    """The best placement of any b in bs on a: (score, index into bs, y0, x0).
+
+    (y0, x0) is that b's top-left corner in a; placements overlapping less than
+    _MIN_OVERLAP of the smaller picture do not count.
+    """
+    scores, n = _ncc_surfaces(a, bs)
+    smaller = np.minimum(a.size, np.array([b.size for b in bs], np.float64))
+    scores[n < _MIN_OVERLAP * smaller[:, None, None]] = -1.0
+    k, i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    hm, wm = max(b.shape[0] for b in bs), max(b.shape[1] for b in bs)  # as _ncc_surfaces
+    return float(scores[k, i, j]), int(k), int(i) - hm + 1, int(j) - wm + 1
+
+
 def _align(
     ref: Fingerprint,
     other: Fingerprint,
@@ -165,46 +206,42 @@ def _align(
     h, w = a_img.shape
     scale = grid / max(h, w)
     size_a = (max(8, round(w * scale)), max(8, round(h * scale)))
-    a = _resample(a_img, size_a)
+    a = _resize(a_img, size_a)
     best: _Alignment | None = None
-    cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for rot in sorted(set(rotations)):  # the caller says which turns (verify_pair adds 0)
-        b_img = np.ascontiguousarray(np.rot90(thumb(other), k=rot // 90))
-        plain = _resample(b_img, size_a)
+        b_img = np.rot90(thumb(other), k=rot // 90)
+        plain = _resize(b_img, size_a)
         score = ncc(a, plain)
         if best is None or score > best.score + 1e-9:
             best = _Alignment(score, rot, a, plain, None, None)
         if score >= settings.same_image_score and abs(b_img.shape[1] / b_img.shape[0] * h / w - 1) < 0.03:
             continue  # the plain overlay already agrees; no crop or shift to look for
-        tried: set[tuple[int, int]] = set()
-        for kx, ky in _scales(w / h, b_img.shape[1] / b_img.shape[0], settings):
-            size_b = (max(4, round(size_a[0] * kx)), max(4, round(size_a[1] * ky)))
-            if size_b in tried:
-                continue  # another scale rounds to the same grid: the same search
-            tried.add(size_b)
-            b = _resample(b_img, size_b)
-            padded = (a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1)
-            if padded not in cache:
-                cache[padded] = _spectra(a, padded)
-            scores, overlap = _masked_ncc(a, b, cache[padded])
-            smaller = min(a.size, b.size)
-            scores[overlap < _MIN_OVERLAP * smaller] = -1.0
-            i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
-            if scores[i, j] <= best.score + 1e-9:
-                continue
-            y0, x0 = i - b.shape[0] + 1, j - b.shape[1] + 1  # b's corner in a
-            ay0, ax0 = max(0, y0), max(0, x0)
-            ay1, ax1 = min(a.shape[0], y0 + b.shape[0]), min(a.shape[1], x0 + b.shape[1])
-            a_part = a[ay0:ay1, ax0:ax1]
-            b_part = b[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0]
-            a_box = (ax0 / a.shape[1], ay0 / a.shape[0], ax1 / a.shape[1], ay1 / a.shape[0])
-            b_box = (
-                (ax0 - x0) / b.shape[1],
-                (ay0 - y0) / b.shape[0],
-                (ax1 - x0) / b.shape[1],
-                (ay1 - y0) / b.shape[0],
-            )
-            best = _Alignment(float(scores[i, j]), rot, a_part, b_part, a_box, b_box)
+        # Scales that round to the same grid size are the same search: one of each.
+        sizes = sorted(
+            {
+                (max(4, round(size_a[0] * kx)), max(4, round(size_a[1] * ky)))
+                for kx, ky in _scales(w / h, b_img.shape[1] / b_img.shape[0], settings)
+            }
+        )
+        if not sizes:
+            continue  # the shapes are too different for one to be a crop of the other
+        bs = [_resize(b_img, size) for size in sizes]
+        found, k, y0, x0 = _best_placement(a, bs)
+        if found <= best.score + 1e-9:
+            continue
+        b = bs[k]
+        ay0, ax0 = max(0, y0), max(0, x0)
+        ay1, ax1 = min(a.shape[0], y0 + b.shape[0]), min(a.shape[1], x0 + b.shape[1])
+        a_part = a[ay0:ay1, ax0:ax1]
+        b_part = b[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0]
+        a_box = (ax0 / a.shape[1], ay0 / a.shape[0], ax1 / a.shape[1], ay1 / a.shape[0])
+        b_box = (
+            (ax0 - x0) / b.shape[1],
+            (ay0 - y0) / b.shape[0],
+            (ax1 - x0) / b.shape[1],
+            (ay1 - y0) / b.shape[0],
+        )
+        best = _Alignment(found, rot, a_part, b_part, a_box, b_box)
     assert best is not None
     if not soften:
         return best
@@ -273,7 +310,7 @@ def _crop_rel(img: np.ndarray, box: Box | None) -> np.ndarray:
 
 def _register(a: np.ndarray, b: np.ndarray, limit: int) -> np.ndarray:
     """b shifted (edge-padded) by the whole-pixel offset, within `limit`, that best fits a."""
-    scores, _ = _masked_ncc(a - a.mean(), b - b.mean())
+    scores = _ncc_surfaces(a - a.mean(), [b - b.mean()])[0][0]
     hb, wb = b.shape
     i0, j0 = hb - 1, wb - 1  # zero shift
     window = scores[i0 - limit : i0 + limit + 1, j0 - limit : j0 + limit + 1]
@@ -331,7 +368,7 @@ def verify_pair(
     coarse = _coarse(ref, other, settings, rotations)
     turns = [rot for rot, c in coarse.items() if c.score >= settings.coarse_align_score]
     if not turns:
-        plain = _resample(np.ascontiguousarray(thumb(other)), thumb(ref).shape[::-1])
+        plain = _resize(thumb(other), thumb(ref).shape[::-1])
         score = round(ncc(thumb(ref).astype(np.float64), plain), 4)
         return Verification(score, 0, False, False, "no alignment agrees even on a 16-px grid")
     al = _align(ref, other, settings, turns)
