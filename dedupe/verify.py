@@ -11,7 +11,7 @@ sibling form on one template does not pass on a high overall score alone.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,6 +31,9 @@ _DOC_SHIFT = 2  # preview pixels a re-scan may be out of register by, after glob
 _DOC_GLOBAL_SHIFT = 8  # preview pixels searched for the page's global registration
 _FLAT_STD = 4.0  # grey levels: below this an area is blank paper
 _MIN_OVERLAP = 0.85  # share of the smaller picture that must overlap the other
+# The 48-px search tries only scales within this of the 16-px search's best: one coarse
+# pixel (1/16) and a half for rounding.
+_NEAR_SCALE = 1.5 / _COARSE_GRID
 _SOFTEN = 1.0  # grid pixels of Gaussian blur for the second score and the tile check
 
 Box = tuple[float, float, float, float]  # relative (x0, y0, x1, y1)
@@ -53,6 +56,7 @@ class _Alignment:
     b: np.ndarray
     a_box: Box | None
     b_box: Box | None
+    scale: tuple[float, float] = (1.0, 1.0)  # b's grid size over a's, at this placement
 
 
 def thumb(fp: Fingerprint) -> np.ndarray:
@@ -201,7 +205,13 @@ def _align(
     rotations: Iterable[int],
     grid: int = GRID,
     soften: bool = True,
+    near: Mapping[int, tuple[float, float]] | None = None,
 ) -> _Alignment:
+    """The best turn, scale and shift of other's thumbnail over ref's on a grid-px grid.
+
+    near: per turn, the scale a coarser search found best; only scales within
+    _NEAR_SCALE of it are searched (the coarse grid cannot be off by more).
+    """
     a_img = thumb(ref)
     h, w = a_img.shape
     scale = grid / max(h, w)
@@ -223,6 +233,13 @@ def _align(
                 for kx, ky in _scales(w / h, b_img.shape[1] / b_img.shape[0], settings)
             }
         )
+        if near is not None and rot in near:
+            kx, ky = near[rot]
+            sizes = [
+                (sx, sy)
+                for sx, sy in sizes
+                if abs(sx / size_a[0] - kx) <= _NEAR_SCALE and abs(sy / size_a[1] - ky) <= _NEAR_SCALE
+            ]
         if not sizes:
             continue  # the shapes are too different for one to be a crop of the other
         bs = [_resize(b_img, size) for size in sizes]
@@ -241,7 +258,8 @@ def _align(
             (ax1 - x0) / b.shape[1],
             (ay1 - y0) / b.shape[0],
         )
-        best = _Alignment(found, rot, a_part, b_part, a_box, b_box)
+        scale_b = (b.shape[1] / a.shape[1], b.shape[0] / a.shape[0])
+        best = _Alignment(found, rot, a_part, b_part, a_box, b_box, scale_b)
     assert best is not None
     if not soften:
         return best
@@ -250,7 +268,7 @@ def _align(
     # forgives, while a different picture mixed in (a blend, another scene) stays different.
     a_soft, b_soft = gaussian_filter(best.a, _SOFTEN), gaussian_filter(best.b, _SOFTEN)
     score = max(best.score, ncc(a_soft, b_soft))
-    return _Alignment(score, best.rotation, a_soft, b_soft, best.a_box, best.b_box)
+    return _Alignment(score, best.rotation, a_soft, b_soft, best.a_box, best.b_box, best.scale)
 
 
 def _tiles(shape: tuple[int, int], tiles: int) -> list[tuple[slice, slice]]:
@@ -371,7 +389,7 @@ def verify_pair(
         plain = _resize(thumb(other), thumb(ref).shape[::-1])
         score = round(ncc(thumb(ref).astype(np.float64), plain), 4)
         return Verification(score, 0, False, False, "no alignment agrees even on a 16-px grid")
-    al = _align(ref, other, settings, turns)
+    al = _align(ref, other, settings, turns, near={rot: coarse[rot].scale for rot in turns})
     cropped = al.a_box is not None
     if (ref.document_like or other.document_like) and al.score >= settings.near_identical_score:
         # Forms on one template correlate highly overall; only the written marks tell them apart.
