@@ -73,7 +73,8 @@ def ncc(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / denom)
 
 
-def _scales(aspect_a: float, aspect_b: float, settings: MatchSettings) -> set[tuple[float, float]]:
+@lru_cache(maxsize=1024)  # thumbnails come in a handful of aspect ratios
+def _scales(aspect_a: float, aspect_b: float, settings: MatchSettings) -> frozenset[tuple[float, float]]:
     """(kx, ky): b's content spans kx x ky of a's width and height (k < 1: b is a crop of a)."""
     low = settings.crop_min_share
     steps = np.round(np.arange(1.0, low - 1e-9, -settings.crop_step), 4)
@@ -85,7 +86,7 @@ def _scales(aspect_a: float, aspect_b: float, settings: MatchSettings) -> set[tu
                 lo, hi = min(fx, fy), max(fx, fy)
                 if (hi <= 1.0 + 1e-9 and lo >= low - 1e-9) or (lo >= 1.0 - 1e-9 and hi <= 1 / low + 1e-9):
                     out.add((round(fx, 3), round(fy, 3)))
-    return out
+    return frozenset(out)
 
 
 def coarse_crop_scores(
@@ -289,21 +290,27 @@ def tile_differences(a: np.ndarray, b: np.ndarray, tiles: int = _TILES) -> np.nd
     the larger of its absolute difference and its share of unexplained structure (1 -
     correlation, weighted by how much structure the tile holds). A blend of two photos or a
     stereo partner leaves structure one picture has and the other lacks in many tiles.
+    Tiles are as _tiles cuts them (row by row); every per-tile sum comes from one reduceat.
     """
     sa, sb = a.std() or 1.0, b.std() or 1.0
     b = (b - b.mean()) / sb * sa + a.mean()
-    out = []
-    for ys, xs in _tiles(a.shape, tiles):
-        ta, tb = a[ys, xs], b[ys, xs]
-        mad = float(np.abs(ta - tb).mean()) / 255.0
-        # Unexplained structure: residual energy after the best linear fit within the tile,
-        # relative to the picture's overall contrast (so a flat sky tile with noise is small).
-        ca, cb = ta - ta.mean(), tb - tb.mean()
-        var_b = float((cb * cb).sum())
-        fit = float((ca * cb).sum()) / var_b if var_b > 1e-9 else 0.0
-        residual = float(np.sqrt(((ca - fit * cb) ** 2).mean())) / sa
-        out.append(max(mad, residual * 0.25))
-    return np.array(out)
+    ys = np.unique(np.linspace(0, a.shape[0], tiles + 1).astype(int))
+    xs = np.unique(np.linspace(0, a.shape[1], tiles + 1).astype(int))
+
+    def tile_sums(x: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(np.add.reduceat(x, ys[:-1], axis=0), xs[:-1], axis=1).ravel()
+
+    n = np.outer(np.diff(ys), np.diff(xs)).ravel().astype(np.float64)
+    sum_a, sum_b = tile_sums(a), tile_sums(b)
+    mad = tile_sums(np.abs(a - b)) / n / 255.0
+    # Unexplained structure: residual energy after the best linear fit of b to a within the
+    # tile, relative to the picture's overall contrast (so a flat sky tile with noise is small).
+    var_a = np.maximum(tile_sums(a * a) - sum_a * sum_a / n, 0.0)
+    var_b = np.maximum(tile_sums(b * b) - sum_b * sum_b / n, 0.0)
+    cov = tile_sums(a * b) - sum_a * sum_b / n
+    explained = np.where(var_b > 1e-9, cov * cov / np.maximum(var_b, 1e-9), 0.0)
+    residual = np.sqrt(np.maximum(var_a - explained, 0.0) / n) / sa
+    return np.maximum(mad, residual * 0.25)
 
 
 def page_image(fp: Fingerprint) -> np.ndarray:
