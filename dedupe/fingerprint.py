@@ -40,9 +40,13 @@ QUALITY_FULL_COVERAGE = 0.5
 
 # Below this quality an image is near-blank, flat or a smooth gradient: its perceptual
 # hashes say nothing (pure white and pure blue collide), so it is only ever matched exactly.
-# Measured: blank, flat, linear/radial gradients, a page number alone < 0.02, one ruled
-# line 0.16; a motion-blurred photo 0.25, a letter in 10-pt type 0.74, photos 0.7-1.
-LOW_INFORMATION_THRESHOLD = 0.2
+# Measured: blank, flat, linear/radial gradients, a page number alone < 0.02; near-blank
+# pages with a few marks 0.08-0.09 (accuracy corpus), one ruled line 0.16; photos from
+# 0.185 (skimage's smooth colour chart, cropped or with its contrast lowered: it was 0.2
+# here once, and those two copies of a real picture could then never be matched), a
+# motion-blurred photo 0.25, a letter in 10-pt type 0.74, most photos 0.7-1. The threshold
+# sits in the gap between the marked pages and the smoothest photo.
+LOW_INFORMATION_THRESHOLD = 0.14
 
 # A document is mostly light paper (at least this share of pixels brighter than
 # _PAPER_LEVEL) with some dark marks (between these shares darker than _INK_LEVEL), in

@@ -34,7 +34,7 @@ class MatchSettings:
     phash_radius: int = 11
     # A second candidate source: dHash reacts differently to crops and tone changes.
     dhash_radius: int = 11
-    # Also search hashes of 90 % windows of each thumbnail against whole thumbnails, so a
+    # Also search hashes of 94 % windows of each thumbnail against whole thumbnails, so a
     # copy cropped by 5-15 % (pHash distance often 15-25) still becomes a candidate.
     search_crops: bool = True
     crop_window_radius: int = 11
@@ -43,7 +43,7 @@ class MatchSettings:
     search_rotations: bool = True
 
     # Coarse gate before verification: best plain correlation of 8 x 8 grids (whole
-    # pictures at the turns the hashes suggest, and each 90 % window of one against the
+    # pictures at the turns the hashes suggest, and each 94 % window of one against the
     # other whole). Pairs below it are not verified (nor re-checked inside a cluster).
     # Measured on the accuracy corpus: every true (original, variant) pair >= 0.55 (a
     # burst of a brick wall; next lowest 0.67, grass and gravel bursts), while 27 % of
