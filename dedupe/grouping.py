@@ -19,7 +19,7 @@ from dedupe.conflicts import find_conflicts
 from dedupe.index import HammingIndex, self_pairs, to_uint64
 from dedupe.settings import MatchSettings
 from dedupe.types import Fingerprint, Group, MemberEvidence, Relation
-from dedupe.verify import Verification, resize_matrix, thumb, verify_pair
+from dedupe.verify import CoarseFit, Verification, coarse_fits, resize_matrix, thumb, verify_pair
 
 __all__ = ["ClerkDecisions", "Verification", "group_fingerprints", "relation_between", "verify_pair"]
 
@@ -208,6 +208,8 @@ def _candidates(reps: Sequence[Fingerprint], s: MatchSettings) -> _Candidates:
             (s.phash_radius, [f.phash for f in reps]),
             (s.dhash_radius, [f.dhash for f in reps]),
         ):
+            if radius < 0:
+                continue
             found = self_pairs(hashes, radius)
             add(found.query, found.stored, _ROT_BITS[0])
         if s.search_crops:
@@ -216,7 +218,7 @@ def _candidates(reps: Sequence[Fingerprint], s: MatchSettings) -> _Candidates:
             add(hit.query % n, hit.stored, _ROT_BITS[0])
             del full, windows
         if s.search_rotations:
-            index = HammingIndex([f.phash for f in reps], s.phash_radius)
+            index = HammingIndex([f.phash for f in reps], s.rotation_radius)
             # Only the 90 and 180 degree turns are searched: j turned 270 degrees looks like
             # i exactly when i turned 90 looks like j, and this is a self-join, so the 90
             # search finds both senses (and verification tries both, as which way "turned
@@ -345,13 +347,21 @@ def group_fingerprints(
         if a in atom_of and b in atom_of and atom_of[a] != atom_of[b]:
             forced.add((min(atom_of[a], atom_of[b]), max(atom_of[a], atom_of[b])))
 
+    # The 16-px search of every promising pair in batches; what fails it cannot verify.
+    ordered = sorted(rotations)
+    fits = coarse_fits([(reps[n], reps[m], rotations[(n, m)]) for n, m in ordered], s)
+    coarse = {
+        pair: fit
+        for pair, fit in zip(ordered, fits, strict=True)
+        if max(score for score, _ in fit.values()) >= s.coarse_align_score
+    }
     memo = _Verifier(s)
     edges: dict[int, set[int]] = {}
-    for pair in sorted(set(rotations) | forced):
+    for pair in sorted(set(coarse) | forced):
         n, m = pair
         if d.distinct_pairs and distinct(n, m):
             continue
-        v = memo.verify(reps[n], reps[m], rotations.get(pair, {0}))
+        v = memo.verify(reps[n], reps[m], rotations.get(pair, {0}), coarse.get(pair))
         if pair in forced or relation_between(reps[n], reps[m], v, s) is not None:
             edges.setdefault(n, set()).add(m)
             edges.setdefault(m, set()).add(n)
@@ -385,11 +395,17 @@ class _Verifier:
         self.s = s
         self._done: dict[tuple[str, str, frozenset[int]], Verification] = {}
 
-    def verify(self, ref: Fingerprint, other: Fingerprint, rotations: Iterable[int]) -> Verification:
+    def verify(
+        self,
+        ref: Fingerprint,
+        other: Fingerprint,
+        rotations: Iterable[int],
+        coarse: Mapping[int, CoarseFit] | None = None,
+    ) -> Verification:
         rots = frozenset(rotations) | {0}
         key = (ref.pixel_sha256, other.pixel_sha256, rots)
         if key not in self._done:
-            self._done[key] = verify_pair(ref, other, self.s, rots)
+            self._done[key] = verify_pair(ref, other, self.s, rots, coarse)
         return self._done[key]
 
 

@@ -11,7 +11,7 @@ sibling form on one template does not pass on a high overall score alone.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,6 +34,7 @@ _MIN_OVERLAP = 0.85  # share of the smaller picture that must overlap the other
 # The 48-px search tries only scales within this of the 16-px search's best: one coarse
 # pixel (1/16) and a half for rounding.
 _NEAR_SCALE = 1.5 / _COARSE_GRID
+_COARSE_BATCH = 128  # pairs searched in one batch of FFTs (bounded memory)
 _SOFTEN = 1.0  # grid pixels of Gaussian blur for the second score and the tile check
 
 Box = tuple[float, float, float, float]  # relative (x0, y0, x1, y1)
@@ -89,32 +90,62 @@ def _scales(aspect_a: float, aspect_b: float, settings: MatchSettings) -> frozen
     return frozenset(out)
 
 
-def coarse_crop_scores(
-    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int]
-) -> dict[int, float]:
-    """The crop/shift search of _align on a 16-px grid, per turn: a cheap upper estimate.
+CoarseFit = tuple[float, tuple[float, float]]  # best score on the 16-px grid, b's scale there
 
-    Aligned copies agree even better once their fine detail is averaged away, so a turn whose
-    best coarse alignment stays below settings.coarse_align_score is not searched at 48 px
-    (and a pair with no such turn fails without the 48-px search).
+
+def coarse_fits(
+    pairs: Sequence[tuple[Fingerprint, Fingerprint, Iterable[int]]], settings: MatchSettings
+) -> list[dict[int, CoarseFit]]:
+    """The crop/shift search of _align on a 16-px grid, for many pairs at once, per turn.
+
+    Aligned copies agree even better once their fine detail is averaged away, so a turn
+    whose best coarse alignment stays below settings.coarse_align_score is not searched at
+    48 px (and a pair with no such turn fails without the 48-px search). Each pair's turns
+    are its given ones plus 0. Pairs whose thumbnails have the same shapes (after the turn)
+    share one batch of FFTs: a pair's own handful of numpy calls cost more than the maths.
     """
-    return {rot: al.score for rot, al in _coarse(ref, other, settings, rotations).items()}
+    out: list[dict[int, CoarseFit]] = [{} for _ in pairs]
+    batches: dict[tuple[tuple[int, int], tuple[int, int]], list[tuple[int, int]]] = {}
+    for n, (ref, other, rotations) in enumerate(pairs):
+        w, h = other.thumb_size
+        for rot in sorted(set(rotations) | {0}):
+            turned = (h, w) if rot % 180 == 0 else (w, h)
+            batches.setdefault((ref.thumb_size[::-1], turned), []).append((n, rot))
+    for (a_shape, b_shape), members in batches.items():
+        for lo in range(0, len(members), _COARSE_BATCH):
+            chunk = members[lo : lo + _COARSE_BATCH]
+            a_imgs = np.stack([thumb(pairs[n][0]) for n, _ in chunk])
+            b_imgs = np.stack([np.rot90(thumb(pairs[n][1]), k=rot // 90) for n, rot in chunk])
+            fits = _coarse_batch(a_imgs, b_imgs, a_shape, b_shape, settings)
+            for (n, rot), fit in zip(chunk, fits, strict=True):
+                out[n][rot] = fit
+    return out
 
 
-def _coarse(
-    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int]
-) -> dict[int, _Alignment]:
-    return {
-        rot: _align(ref, other, settings, (rot,), grid=_COARSE_GRID, soften=False)
-        for rot in sorted(set(rotations) | {0})
-    }
-
-
-def coarse_crop_score(
-    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int]
-) -> float:
-    """The best of coarse_crop_scores over the turns."""
-    return max(coarse_crop_scores(ref, other, settings, rotations).values())
+def _coarse_batch(
+    a_imgs: np.ndarray,
+    b_imgs: np.ndarray,
+    a_shape: tuple[int, int],
+    b_shape: tuple[int, int],
+    settings: MatchSettings,
+) -> list[CoarseFit]:
+    """_align(grid=_COARSE_GRID, soften=False) for stacks of equally shaped pairs."""
+    h, w = a_shape
+    size_a = _grid_size(a_shape, _COARSE_GRID)
+    a = _resize_stack(a_imgs, size_a)
+    plain = _ncc_rows(a, _resize_stack(b_imgs, size_a))
+    sizes = _search_sizes(size_a, w / h, b_shape[1] / b_shape[0], settings)
+    if not sizes:
+        return [(float(p), (1.0, 1.0)) for p in plain]
+    found, which, _, _ = _best_placements(a, [_resize_stack(b_imgs, size) for size in sizes])
+    same_shape = abs(b_shape[1] / b_shape[0] * h / w - 1) < 0.03
+    fits = []
+    for p, f, k in zip(plain.tolist(), found.tolist(), which.tolist(), strict=True):
+        if (p >= settings.same_image_score and same_shape) or f <= p + 1e-9:
+            fits.append((p, (1.0, 1.0)))  # the plain overlay agrees, or nothing beats it
+        else:
+            fits.append((f, (sizes[k][0] / size_a[0], sizes[k][1] / size_a[1])))
+    return fits
 
 
 @lru_cache(maxsize=512)
@@ -135,41 +166,82 @@ def resize_matrix(n_in: int, n_out: int) -> np.ndarray:
 
 def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """img (any dtype) resampled to size = (width, height) as float64, by two small matmuls."""
-    h, w = img.shape
-    return resize_matrix(h, size[1]) @ img.astype(np.float64) @ resize_matrix(w, size[0]).T
+    return _resize_stack(img, size)
+
+
+def _resize_stack(imgs: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Each image of a (..., h, w) stack resampled to size = (width, height), as float64."""
+    h, w = imgs.shape[-2:]
+    return resize_matrix(h, size[1]) @ imgs.astype(np.float64) @ resize_matrix(w, size[0]).T
+
+
+def _grid_size(shape: tuple[int, int], grid: int) -> tuple[int, int]:
+    """(width, height) of a picture of this (height, width) on a grid-px grid, aspect kept."""
+    h, w = shape
+    scale = grid / max(h, w)
+    return max(8, round(w * scale)), max(8, round(h * scale))
+
+
+def _search_sizes(
+    size_a: tuple[int, int], aspect_a: float, aspect_b: float, settings: MatchSettings
+) -> list[tuple[int, int]]:
+    """Grid sizes (width, height) of b for every crop scale; scales that round to the same
+    size are the same search, so each size once."""
+    return sorted(
+        {
+            (max(4, round(size_a[0] * kx)), max(4, round(size_a[1] * ky)))
+            for kx, ky in _scales(aspect_a, aspect_b, settings)
+        }
+    )
+
+
+def _ncc_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """ncc of each pair of equally shaped (G, h, w) stacks."""
+    a = a - a.mean(axis=(1, 2), keepdims=True)
+    b = b - b.mean(axis=(1, 2), keepdims=True)
+    denom = np.sqrt((a * a).sum(axis=(1, 2)) * (b * b).sum(axis=(1, 2)))
+    flat_equal = np.abs(a - b).max(axis=(1, 2)) < 1e-3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = (a * b).sum(axis=(1, 2)) / denom
+    return np.where(denom < 1e-6, flat_equal.astype(np.float64), score)
 
 
 def _ncc_surfaces(a: np.ndarray, bs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Masked NCC over the overlap for every placement of each b on a, and the overlap sizes.
 
-    Full correlation: index (k, i, j) places bs[k]'s top-left corner at (i - hm + 1,
-    j - wm + 1) in a's coordinates, hm x wm being the largest b. All bs are zero-padded into
-    one frame and correlated in one batch of FFTs: the per-call overhead of small FFTs, not
-    their arithmetic, is what verification costs.
+    a is a (G, ha, wa) stack and each b a (G, h, w) stack (one size per b, G pairs).
+    Full correlation, circular: index (g, k, i, j) places bs[k][g]'s top-left corner at
+    offset (i, j) in a[g]'s coordinates, negative offsets wrapping to the end of each axis
+    (see _offset); the overlap sizes (k, i, j) are the same for every g. All bs are
+    zero-padded into one frame and correlated in one batch of FFTs: the per-call overhead of
+    small FFTs, not their arithmetic, is what verification costs.
     """
-    ha, wa = a.shape
-    hm, wm = max(b.shape[0] for b in bs), max(b.shape[1] for b in bs)
+    ha, wa = a.shape[-2:]
+    hm, wm = max(b.shape[-2] for b in bs), max(b.shape[-1] for b in bs)
     # Any frame of at least (ha + hm - 1) x (wa + wm - 1) holds every offset once; sizes
     # with small prime factors keep the FFTs fast (103 = 48 + 56 - 1 is prime).
     shape = (next_fast_len(ha + hm - 1, real=True), next_fast_len(wa + wm - 1, real=True))
     # NCC ignores each picture's brightness and contrast, so both are standardised first:
     # sums of values near +-1 keep single precision (twice as fast) accurate enough.
-    a = _standardised(a)
-    stack = np.zeros((len(bs), hm, wm), np.float32)
+    a = _standardised(a)[:, None]
+    stack = np.zeros((len(a), len(bs), hm, wm), np.float32)
     support = np.zeros((len(bs), hm, wm), np.float32)
     for k, b in enumerate(bs):
-        stack[k, : b.shape[0], : b.shape[1]] = _standardised(b)
-        support[k, : b.shape[0], : b.shape[1]] = 1.0
-    fa, fa2, fma = rfft2(np.stack([a, a * a, np.ones_like(a)]), shape)
-    fb, fb2, fmb = np.conj(rfft2(np.stack([stack, stack * stack, support]), shape))
-    # Circular correlations: entry d places b at offset d (negative offsets wrap); one roll
-    # by the largest b's size maps index i to offset i - hm + 1 for every b (the frame is
-    # large enough that no offset aliases another).
-    products = np.stack([fma * fmb, fa * fb, fa * fmb, fma * fb, fa2 * fmb, fma * fb2])
-    n, sum_ab, sum_a, sum_b, sum_a2, sum_b2 = np.roll(
-        irfft2(products, shape), (hm - 1, wm - 1), axis=(-2, -1)
-    )
-    n = np.rint(n)
+        stack[:, k, : b.shape[-2], : b.shape[-1]] = b
+        support[k, : b.shape[-2], : b.shape[-1]] = 1.0
+    count = support.sum(axis=(-2, -1), keepdims=True)
+    stack = (stack - stack.sum(axis=(-2, -1), keepdims=True) / count) * support
+    sd = np.sqrt((stack * stack).sum(axis=(-2, -1), keepdims=True) / count)
+    stack /= np.where(sd > 1e-6, sd, np.float32(1.0))
+    fa, fa2 = rfft2(np.stack([a, a * a]), shape)
+    fma = rfft2(np.ones((ha, wa), np.float32), shape)
+    fb, fb2 = np.conj(rfft2(np.stack([stack, stack * stack]), shape))
+    fmb = np.conj(rfft2(support, shape))
+    products = np.empty((5, *fb.shape), fb.dtype)
+    for out, (x, y) in zip(products, ((fa, fb), (fa, fmb), (fma, fb), (fa2, fmb), (fma, fb2)), strict=True):
+        np.multiply(x, y, out=out)
+    sum_ab, sum_a, sum_b, sum_a2, sum_b2 = irfft2(products, shape)
+    n = np.rint(irfft2(fma * fmb, shape))
     safe_n = np.maximum(n, 1)
     cov = sum_ab - sum_a * sum_b / safe_n
     var = np.maximum(sum_a2 - sum_a**2 / safe_n, 0) * np.maximum(sum_b2 - sum_b**2 / safe_n, 0)
@@ -178,25 +250,45 @@ def _ncc_surfaces(a: np.ndarray, bs: list[np.ndarray]) -> tuple[np.ndarray, np.n
     return score, n
 
 
+def _offset(index: np.ndarray, frame: int, largest: int) -> np.ndarray:
+    """The offset an index of a circular correlation stands for, along one axis.
+
+    The frame holds offsets 0 .. frame - largest at their own index and the negative
+    offsets -(largest - 1) .. -1 wrapped to the end (largest: the largest b's extent).
+    """
+    return np.where(index > frame - largest, index - frame, index)
+
+
 def _standardised(x: np.ndarray) -> np.ndarray:
-    """x as float32 with zero mean and unit variance (a flat x stays zero)."""
-    x = x.astype(np.float32) - np.float32(x.mean())
-    sd = float(x.std())
-    return x / np.float32(sd) if sd > 1e-6 else x
+    """Each picture of a (..., h, w) stack as float32 with zero mean and unit variance (a
+    flat picture stays zero)."""
+    x = x.astype(np.float32)
+    x = x - x.mean(axis=(-2, -1), keepdims=True)
+    sd = x.std(axis=(-2, -1), keepdims=True)
+    return x / np.where(sd > 1e-6, sd, np.float32(1.0))
+
+
+def _best_placements(a: np.ndarray, bs: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """For each pair g: the best placement of any bs[k][g] on a[g], as arrays over g of
+    (score, k, y0, x0), (y0, x0) being that b's top-left corner in a.
+
+    Placements overlapping less than _MIN_OVERLAP of the smaller picture do not count.
+    """
+    scores, n = _ncc_surfaces(a, bs)
+    smaller = np.minimum(a[0].size, np.array([b[0].size for b in bs], np.float64))
+    scores[:, n < _MIN_OVERLAP * smaller[:, None, None]] = -1.0
+    flat = scores.reshape(len(scores), -1)
+    best = np.argmax(flat, axis=1)
+    k, i, j = np.unravel_index(best, scores.shape[1:])
+    hm, wm = max(b.shape[-2] for b in bs), max(b.shape[-1] for b in bs)
+    y0, x0 = _offset(i, scores.shape[-2], hm), _offset(j, scores.shape[-1], wm)
+    return flat[np.arange(len(flat)), best].astype(np.float64), k, y0, x0
 
 
 def _best_placement(a: np.ndarray, bs: list[np.ndarray]) -> tuple[float, int, int, int]:
-    """The best placement of any b in bs on a: (score, index into bs, y0, x0).
-
-    (y0, x0) is that b's top-left corner in a; placements overlapping less than
-    _MIN_OVERLAP of the smaller picture do not count.
-    """
-    scores, n = _ncc_surfaces(a, bs)
-    smaller = np.minimum(a.size, np.array([b.size for b in bs], np.float64))
-    scores[n < _MIN_OVERLAP * smaller[:, None, None]] = -1.0
-    k, i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
-    hm, wm = max(b.shape[0] for b in bs), max(b.shape[1] for b in bs)  # as _ncc_surfaces
-    return float(scores[k, i, j]), int(k), int(i) - hm + 1, int(j) - wm + 1
+    """_best_placements of one pair: (score, index into bs, y0, x0)."""
+    score, k, y0, x0 = _best_placements(a[None], [b[None] for b in bs])
+    return float(score[0]), int(k[0]), int(y0[0]), int(x0[0])
 
 
 def _align(
@@ -215,8 +307,7 @@ def _align(
     """
     a_img = thumb(ref)
     h, w = a_img.shape
-    scale = grid / max(h, w)
-    size_a = (max(8, round(w * scale)), max(8, round(h * scale)))
+    size_a = _grid_size((h, w), grid)
     a = _resize(a_img, size_a)
     best: _Alignment | None = None
     for rot in sorted(set(rotations)):  # the caller says which turns (verify_pair adds 0)
@@ -227,13 +318,7 @@ def _align(
             best = _Alignment(score, rot, a, plain, None, None)
         if score >= settings.same_image_score and abs(b_img.shape[1] / b_img.shape[0] * h / w - 1) < 0.03:
             continue  # the plain overlay already agrees; no crop or shift to look for
-        # Scales that round to the same grid size are the same search: one of each.
-        sizes = sorted(
-            {
-                (max(4, round(size_a[0] * kx)), max(4, round(size_a[1] * ky)))
-                for kx, ky in _scales(w / h, b_img.shape[1] / b_img.shape[0], settings)
-            }
-        )
+        sizes = _search_sizes(size_a, w / h, b_img.shape[1] / b_img.shape[0], settings)
         if near is not None and rot in near:
             kx, ky = near[rot]
             sizes = [
@@ -335,12 +420,13 @@ def _crop_rel(img: np.ndarray, box: Box | None) -> np.ndarray:
 
 def _register(a: np.ndarray, b: np.ndarray, limit: int) -> np.ndarray:
     """b shifted (edge-padded) by the whole-pixel offset, within `limit`, that best fits a."""
-    scores = _ncc_surfaces(a - a.mean(), [b - b.mean()])[0][0]
     hb, wb = b.shape
-    i0, j0 = hb - 1, wb - 1  # zero shift
-    window = scores[i0 - limit : i0 + limit + 1, j0 - limit : j0 + limit + 1]
-    if window.size == 0:
-        return b
+    if limit >= min(hb, wb, a.shape[0], a.shape[1]):
+        return b  # too small a page to register
+    scores = _ncc_surfaces(a[None], [b[None]])[0][0, 0]
+    # Shifts -limit .. limit along each axis (negative ones wrap to the end of the frame).
+    shifts = np.arange(-limit, limit + 1)
+    window = scores[np.ix_(shifts % scores.shape[0], shifts % scores.shape[1])]
     di, dj = np.unravel_index(int(np.argmax(window)), window.shape)
     dy, dx = int(di) - limit, int(dj) - limit
     padded = np.pad(b, limit, mode="edge")
@@ -387,16 +473,24 @@ def document_differences(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def verify_pair(
-    ref: Fingerprint, other: Fingerprint, settings: MatchSettings, rotations: Iterable[int] = (0,)
+    ref: Fingerprint,
+    other: Fingerprint,
+    settings: MatchSettings,
+    rotations: Iterable[int] = (0,),
+    coarse: Mapping[int, CoarseFit] | None = None,
 ) -> Verification:
-    """Align `other`'s thumbnail to `ref`'s (rotation, scale, shift) and measure agreement."""
-    coarse = _coarse(ref, other, settings, rotations)
-    turns = [rot for rot, c in coarse.items() if c.score >= settings.coarse_align_score]
+    """Align `other`'s thumbnail to `ref`'s (rotation, scale, shift) and measure agreement.
+
+    coarse: this pair's coarse_fits, when the caller searched many pairs at once.
+    """
+    if coarse is None:
+        (coarse,) = coarse_fits([(ref, other, rotations)], settings)
+    turns = [rot for rot, (score, _) in coarse.items() if score >= settings.coarse_align_score]
     if not turns:
         plain = _resize(thumb(other), thumb(ref).shape[::-1])
         score = round(ncc(thumb(ref).astype(np.float64), plain), 4)
         return Verification(score, 0, False, False, "no alignment agrees even on a 16-px grid")
-    al = _align(ref, other, settings, turns, near={rot: coarse[rot].scale for rot in turns})
+    al = _align(ref, other, settings, turns, near={rot: coarse[rot][1] for rot in turns})
     cropped = al.a_box is not None
     if (ref.document_like or other.document_like) and al.score >= settings.near_identical_score:
         # Forms on one template correlate highly overall; only the written marks tell them apart.

@@ -41,3 +41,29 @@ def test_resampling_keeps_the_mean_and_is_shared() -> None:
     assert np.allclose(matrix.sum(axis=1), 1.0)
     assert resize_matrix(64, 48) is matrix
     assert not matrix.flags.writeable
+
+
+def test_the_coarse_search_of_many_pairs_at_once_equals_one_pair_at_a_time() -> None:
+    from dedupe.settings import MatchSettings
+    from dedupe.verify import coarse_fits
+    from tests.dedupe.builders import fingerprint_of, scene
+
+    s = MatchSettings()
+    original = fingerprint_of(scene(1), "a.jpg")
+    pairs = [
+        (original, fingerprint_of(scene(1).crop((0, 0, 295, 221)), "crop.jpg"), {0}),
+        (original, fingerprint_of(scene(1).rotate(90, expand=True), "turned.jpg"), {90, 270}),
+        (original, fingerprint_of(scene(2), "other.jpg"), {0, 180}),
+        (original, fingerprint_of(scene(1).resize((160, 120)), "small.jpg"), {0}),
+    ]
+    together = coarse_fits(pairs, s)
+    alone = [coarse_fits([pair], s)[0] for pair in pairs]
+    assert [sorted(f) for f in together] == [[0], [0, 90, 270], [0, 180], [0]]
+    for batch, single in zip(together, alone, strict=True):
+        for turn, (score, scale) in batch.items():
+            assert score == pytest.approx(single[turn][0], abs=1e-5)
+            assert scale == single[turn][1]
+    crop_score, crop_scale = together[0][0]
+    assert crop_score > 0.9 and crop_scale != (1.0, 1.0)  # found as a crop, not overlaid
+    assert max(score for score, _ in together[1].values()) > 0.9  # one of the turns fits
+    assert together[2][0][0] < s.coarse_align_score  # another picture fits at no turn
