@@ -30,11 +30,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# The browser tests drive Debian's Chromium; a fresh machine has none, so install it first.
+# The browser tests drive Debian's Chromium and the index tests read PDFs back with
+# poppler's pdftotext; a fresh machine has neither, so install them first.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftotext ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium poppler-utils; \
 	fi
 
 unit: install chromium

@@ -474,6 +474,12 @@ def main() -> None:
         for label in labels.values():
             kinds["hard negative" if label.hard_negative else "positive/original"] += 1
         print(f"corpus: {len(labels)} files ({dict(kinds)}) built in {time.perf_counter() - start:.1f} s")
+        missing = [name for name in GNOME_PHOTOS if not (GNOME / name).exists()]
+        if missing:
+            print(
+                f"note: {len(missing)} of {len(GNOME_PHOTOS)} gnome-backgrounds photos are not installed and "
+                "were left out (apt-get install gnome-backgrounds); figures are not comparable to a full corpus"
+            )
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
         start = time.perf_counter()

@@ -21,7 +21,17 @@ from dedupe.settings import MatchSettings
 from dedupe.types import Fingerprint, Group, MemberEvidence, Relation
 from dedupe.verify import CoarseFit, Verification, coarse_fits, resize_matrix, verify_pair
 
-__all__ = ["ClerkDecisions", "Verification", "group_fingerprints", "relation_between", "verify_pair"]
+__all__ = [
+    "CandidatePlan",
+    "ClerkDecisions",
+    "PairCheck",
+    "Verification",
+    "group_fingerprints",
+    "plan_candidates",
+    "relation_between",
+    "verify_checks",
+    "verify_pair",
+]
 
 
 @dataclass(frozen=True)
@@ -304,25 +314,155 @@ class _Gate:
 # ---------------------------------------------------------------- grouping
 
 
+@dataclass(frozen=True)
+class PairCheck:
+    """A candidate pair of representatives, as the hash search and the gate left it.
+
+    ref, other: keys of the two representatives (ref sorts first). rotations: the turns
+    their hashes suggest. coarse: (turn, score, kx, ky) of the 16-px search per turn, or
+    None when the pair failed it (it is then never verified on pixels).
+    """
+
+    ref: str
+    other: str
+    rotations: tuple[int, ...]
+    coarse: tuple[tuple[int, float, float, float], ...] | None
+
+    def coarse_fits(self) -> dict[int, CoarseFit] | None:
+        if self.coarse is None:
+            return None
+        return {turn: (score, (kx, ky)) for turn, score, kx, ky in self.coarse}
+
+
+@dataclass(frozen=True)
+class CandidatePlan:
+    """Every candidate pair of one set of fingerprints: the part of grouping that must see
+    all of them at once. Its pairs to verify can then be checked anywhere (dedupe.runs
+    spreads them over workers) and handed back to group_fingerprints."""
+
+    digest: str  # of the fingerprints it was made for; a plan for other ones is ignored
+    checks: tuple[PairCheck, ...]
+
+    @property
+    def to_verify(self) -> list[PairCheck]:
+        return [c for c in self.checks if c.coarse is not None]
+
+
+def fingerprints_digest(fingerprints: Iterable[Fingerprint]) -> str:
+    """Which fingerprints a plan was made for: keys and pixels, in key order."""
+    h = hashlib.sha256()
+    for fp in sorted(fingerprints, key=lambda f: f.key):
+        h.update(f"{fp.key}\0{fp.pixel_sha256}\0{fp.low_information}\n".encode())
+    return h.hexdigest()
+
+
+def plan_candidates(
+    fingerprints: Sequence[Fingerprint], settings: MatchSettings | None = None
+) -> CandidatePlan:
+    """The candidate pairs of group_fingerprints, with their coarse fits, before any pixel check."""
+    s = settings or MatchSettings()
+    prepared = _Prepared(fingerprints, s)
+    return CandidatePlan(fingerprints_digest(fingerprints), prepared.checks())
+
+
+def verify_checks(
+    checks: Sequence[PairCheck], by_key: Mapping[str, Fingerprint], settings: MatchSettings | None = None
+) -> list[Verification]:
+    """Verify each planned pair on pixels (a worker's share of a plan)."""
+    s = settings or MatchSettings()
+    return [
+        verify_pair(by_key[c.ref], by_key[c.other], s, frozenset(c.rotations) | {0}, c.coarse_fits())
+        for c in checks
+    ]
+
+
+class _Prepared:
+    """Fingerprints in key order, their atoms and representatives, and the candidate pairs
+    that passed the gate with their turns and (when they passed it) coarse fits."""
+
+    def __init__(
+        self, fingerprints: Sequence[Fingerprint], s: MatchSettings, plan: CandidatePlan | None = None
+    ) -> None:
+        self.fps = fps = sorted(fingerprints, key=lambda f: f.key)
+        self.atoms = _atoms(fps)
+        self.reps = reps = [fps[a[0]] for a in self.atoms]
+        self.atom_of = {fps[i].key: n for n, a in enumerate(self.atoms) for i in a}
+        self.gate = _Gate(reps, s.coarse_gate_score)
+        self.rotations: dict[tuple[int, int], set[int]] = {}
+        self.coarse: dict[tuple[int, int], dict[int, CoarseFit]] = {}
+        if plan is not None:
+            rep_index = {r.key: n for n, r in enumerate(reps)}
+            for c in plan.checks:
+                pair = (rep_index[c.ref], rep_index[c.other])
+                self.rotations[pair] = set(c.rotations)
+                fits = c.coarse_fits()
+                if fits is not None:
+                    self.coarse[pair] = fits
+            return
+        # Perceptual candidates among representatives that carry enough information.
+        informative = [n for n, r in enumerate(reps) if not r.low_information]
+        found = _candidates([reps[n] for n in informative], s)
+        inform = np.array(informative, np.int64)
+        first, second = inform[found.first], inform[found.second]
+        promising = self.gate.scores(first, second, found.rotations) >= s.coarse_gate_score
+        for i, j, mask in zip(
+            first[promising].tolist(),
+            second[promising].tolist(),
+            found.rotations[promising].tolist(),
+            strict=True,
+        ):
+            self.rotations[(i, j)] = {deg for deg, bit in _ROT_BITS.items() if mask & bit}
+        # The 16-px search of every promising pair in batches; what fails it cannot verify.
+        ordered = sorted(self.rotations)
+        fits = coarse_fits([(reps[n], reps[m], self.rotations[(n, m)]) for n, m in ordered], s)
+        for pair, fit in zip(ordered, fits, strict=True):
+            if max(score for score, _ in fit.values()) >= s.coarse_align_score:
+                self.coarse[pair] = fit
+
+    def checks(self) -> tuple[PairCheck, ...]:
+        out = []
+        for pair in sorted(self.rotations):
+            fit = self.coarse.get(pair)
+            coarse = (
+                None if fit is None else tuple((t, sc, kx, ky) for t, (sc, (kx, ky)) in sorted(fit.items()))
+            )
+            out.append(
+                PairCheck(
+                    self.reps[pair[0]].key,
+                    self.reps[pair[1]].key,
+                    tuple(sorted(self.rotations[pair])),
+                    coarse,
+                )
+            )
+        return tuple(out)
+
+
 def group_fingerprints(
     fingerprints: Sequence[Fingerprint],
     settings: MatchSettings | None = None,
     *,
     departments_of_record: Iterable[str] = (),
     decisions: ClerkDecisions | None = None,
+    plan: CandidatePlan | None = None,
+    verified: Mapping[tuple[str, str], Verification] | None = None,
 ) -> tuple[Group, ...]:
     """Group copies of one image around an authoritative copy, never by chaining.
 
     Deterministic: the same fingerprints give the same groups in any input order. Items in
     no group (unique images, unreadable files) are simply absent from the result.
+
+    plan, verified: plan_candidates of these fingerprints and the verify_checks of its
+    pairs to verify, keyed (ref, other), when they were computed elsewhere; the result is
+    the same as without them. A plan made for other fingerprints is ignored.
     """
     s = settings or MatchSettings()
     d = decisions or ClerkDecisions()
     depts = frozenset(departments_of_record)
-    fps = sorted(fingerprints, key=lambda f: f.key)
-    atoms = _atoms(fps)
-    reps = [fps[a[0]] for a in atoms]
-    atom_of = {fps[i].key: n for n, a in enumerate(atoms) for i in a}
+    if plan is not None and plan.digest != fingerprints_digest(fingerprints):
+        plan, verified = None, None
+    prepared = _Prepared(fingerprints, s, plan)
+    fps, atoms, reps, atom_of = prepared.fps, prepared.atoms, prepared.reps, prepared.atom_of
+    rotations, coarse, gate = prepared.rotations, prepared.coarse, prepared.gate
 
     def atom_keys(n: int) -> list[str]:
         return [fps[i].key for i in atoms[n]]
@@ -330,36 +470,16 @@ def group_fingerprints(
     def distinct(n: int, m: int) -> bool:
         return any(frozenset((x, y)) in d.distinct_pairs for x in atom_keys(n) for y in atom_keys(m))
 
-    # Perceptual candidates among representatives that carry enough information.
-    informative = [n for n, r in enumerate(reps) if not r.low_information]
-    found = _candidates([reps[n] for n in informative], s)
-    gate = _Gate(reps, s.coarse_gate_score)
-    inform = np.array(informative, np.int64)
-    first, second = inform[found.first], inform[found.second]
-    promising = gate.scores(first, second, found.rotations) >= s.coarse_gate_score
-    rotations: dict[tuple[int, int], set[int]] = {}
-    for i, j, mask in zip(
-        first[promising].tolist(),
-        second[promising].tolist(),
-        found.rotations[promising].tolist(),
-        strict=True,
-    ):
-        rotations[(i, j)] = {deg for deg, bit in _ROT_BITS.items() if mask & bit}
     forced: set[tuple[int, int]] = set()
     for pair in d.forced_merges:
         a, b = sorted(pair)
         if a in atom_of and b in atom_of and atom_of[a] != atom_of[b]:
             forced.add((min(atom_of[a], atom_of[b]), max(atom_of[a], atom_of[b])))
 
-    # The 16-px search of every promising pair in batches; what fails it cannot verify.
-    ordered = sorted(rotations)
-    fits = coarse_fits([(reps[n], reps[m], rotations[(n, m)]) for n, m in ordered], s)
-    coarse = {
-        pair: fit
-        for pair, fit in zip(ordered, fits, strict=True)
-        if max(score for score, _ in fit.values()) >= s.coarse_align_score
-    }
     memo = _Verifier(s)
+    for (ref_key, other_key), v in (verified or {}).items():
+        n, m = atom_of[ref_key], atom_of[other_key]
+        memo.remember(reps[n], reps[m], rotations.get((n, m), {0}), v)
     edges: dict[int, set[int]] = {}
     for pair in sorted(set(coarse) | forced):
         n, m = pair
@@ -411,6 +531,12 @@ class _Verifier:
         if key not in self._done:
             self._done[key] = verify_pair(ref, other, self.s, rots, coarse)
         return self._done[key]
+
+    def remember(
+        self, ref: Fingerprint, other: Fingerprint, rotations: Iterable[int], v: Verification
+    ) -> None:
+        """A verification computed elsewhere (verify_checks), so it is not computed again."""
+        self._done[(ref.pixel_sha256, other.pixel_sha256, frozenset(rotations) | {0})] = v
 
 
 def _component(start: int, edges: dict[int, set[int]], within: set[int]) -> set[int]:

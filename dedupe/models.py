@@ -127,6 +127,7 @@ class RunState(models.TextChoices):
 class RunPhase(models.TextChoices):
     WAITING = "waiting", "Waiting for a worker"
     FINGERPRINTING = "fingerprinting", "Fingerprinting images"
+    VERIFYING = "verifying", "Comparing candidate pairs"
     GROUPING = "grouping", "Grouping duplicates"
     DONE = "done", "Done"
 
@@ -145,6 +146,11 @@ class DedupeRun(models.Model):
     blobs_total = models.PositiveIntegerField(default=0, help_text="Stored files needing a fingerprint.")
     blobs_done = models.PositiveIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
+    pairs_total = models.PositiveIntegerField(default=0, help_text="Candidate pairs to compare on pixels.")
+    pairs_done = models.PositiveIntegerField(default=0)
+    plan_digest = models.CharField(
+        max_length=64, blank=True, help_text="Which fingerprints the candidate pairs were found among."
+    )
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True)
     fingerprinted_at = models.DateTimeField(null=True)
@@ -186,6 +192,30 @@ class DedupeChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.index} of run {self.run_id}"
+
+
+class PairChunk(models.Model):
+    """A slice of a run's candidate pairs, compared on pixels by one task.
+
+    `checks` holds dedupe.grouping.PairCheck values as lists; `results` the Verification of
+    each, in order, once `done`. Pairs that failed the coarse search need no comparison:
+    they sit in a chunk created done, so grouping finds every candidate in these rows.
+    """
+
+    run = models.ForeignKey(DedupeRun, on_delete=models.CASCADE, related_name="pair_chunks")
+    index = models.PositiveIntegerField()
+    checks = models.JSONField(default=list)
+    results = models.JSONField(default=list)
+    done = models.BooleanField(default=False)
+    dispatched_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="one_pair_chunk_per_index")]
+
+    def __str__(self) -> str:
+        return f"pair chunk {self.index} of run {self.run_id}"
 
 
 class DuplicateGroup(models.Model):

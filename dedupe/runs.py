@@ -10,6 +10,7 @@ marked done once, the grouping step replaces its own output. Progress lives on t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import logging
 import tempfile
@@ -25,7 +26,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from dedupe.fingerprint import fingerprint_file
-from dedupe.grouping import ClerkDecisions, group_fingerprints
+from dedupe.grouping import (
+    CandidatePlan,
+    ClerkDecisions,
+    PairCheck,
+    Verification,
+    group_fingerprints,
+    plan_candidates,
+    verify_checks,
+)
 from dedupe.metadata import date_from_file_name, find_parcel_numbers
 from dedupe.models import (
     ACTIVE_RUN_STATES,
@@ -36,6 +45,7 @@ from dedupe.models import (
     GroupMembership,
     ImageFingerprint,
     ItemImage,
+    PairChunk,
     RunPhase,
     RunState,
 )
@@ -60,6 +70,9 @@ logger = logging.getLogger(__name__)
 # Blobs per fingerprinting task: small enough that two workers share a request evenly and
 # progress moves every few seconds, large enough that task overhead stays under a few %.
 CHUNK_BLOBS = 8
+# Candidate pairs per comparing task: a pair takes ~2-5 ms, so a chunk a few tenths of a
+# second: enough to spread a request's pairs over every worker, few enough tasks.
+CHUNK_PAIRS = 64
 
 
 def stall_limit() -> datetime.timedelta:
@@ -266,9 +279,137 @@ def _finish_fingerprinting_if_complete(run_id: int) -> None:
         # Exactly one caller wins the move from fingerprinting to grouping.
         won = DedupeRun.objects.filter(
             pk=run_id, state=RunState.RUNNING, phase=RunPhase.FINGERPRINTING
-        ).update(phase=RunPhase.GROUPING, fingerprinted_at=timezone.now(), progress_at=timezone.now())
+        ).update(phase=RunPhase.VERIFYING, fingerprinted_at=timezone.now(), progress_at=timezone.now())
+        if won:
+            _after_commit("plan_verification", run_id)
+
+
+# -------------------------------------------------------------------------- verify
+
+
+def _run_fingerprints(records_request: RecordsRequest) -> tuple[list[ItemImage], list[Fingerprint]]:
+    """The request's item images (brought up to date) and the engine's view of the readable ones."""
+    with transaction.atomic():
+        images = sync_item_images(records_request)
+    return images, [engine_fingerprint(i) for i in images if not i.unreadable_reason]
+
+
+def plan_verification(run_id: int) -> None:
+    """Find the run's candidate pairs and send them to workers in chunks (idempotent).
+
+    The hash search and the coarse checks see every fingerprint at once, so one task does
+    them; comparing the pairs on pixels, most of grouping's work, is spread over workers.
+    """
+    run = DedupeRun.objects.select_related("request").filter(pk=run_id).first()
+    if run is None or run.state != RunState.RUNNING or run.phase != RunPhase.VERIFYING:
+        return
+    if not PairChunk.objects.filter(run_id=run_id).exists():
+        _, fingerprints = _run_fingerprints(run.request)
+        with heartbeat(run_id):
+            plan = plan_candidates(fingerprints, MatchSettings())
+        to_verify = plan.to_verify
+        needless = [c for c in plan.checks if c.coarse is None]
+        with transaction.atomic():
+            locked = DedupeRun.objects.select_for_update().get(pk=run_id)
+            if locked.phase == RunPhase.VERIFYING and not PairChunk.objects.filter(run_id=run_id).exists():
+                PairChunk.objects.create(
+                    run=locked, index=0, checks=[_check_row(c) for c in needless], done=True
+                )
+                for n, lo in enumerate(range(0, len(to_verify), CHUNK_PAIRS), start=1):
+                    PairChunk.objects.create(
+                        run=locked, index=n, checks=[_check_row(c) for c in to_verify[lo : lo + CHUNK_PAIRS]]
+                    )
+                locked.pairs_total, locked.pairs_done = len(to_verify), 0
+                locked.plan_digest = plan.digest
+                locked.progress_at = timezone.now()
+                locked.save(update_fields=["pairs_total", "pairs_done", "plan_digest", "progress_at"])
+    dispatch_pending_pair_chunks(run_id)
+    _finish_verifying_if_complete(run_id)
+
+
+def dispatch_pending_pair_chunks(run_id: int) -> int:
+    """Send every unfinished pair chunk of a run to the workers (a second copy is harmless)."""
+    ids = list(PairChunk.objects.filter(run_id=run_id, done=False).values_list("pk", flat=True))
+    PairChunk.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
+    for chunk_id in ids:
+        dispatch("verify_pair_chunk", (run_id, chunk_id))
+    return len(ids)
+
+
+def verify_pair_chunk(run_id: int, chunk_id: int) -> None:
+    """Compare one chunk of candidate pairs on pixels and store the results (idempotent)."""
+    chunk = PairChunk.objects.select_related("run", "run__request").filter(pk=chunk_id, run_id=run_id).first()
+    if chunk is None or chunk.run.state != RunState.RUNNING:
+        return
+    DedupeRun.objects.filter(pk=run_id).update(progress_at=timezone.now())
+    if not chunk.done:
+        checks = [_check_from_row(row) for row in chunk.checks]
+        wanted = {key for c in checks for key in (c.ref, c.other)}
+        by_key = {}
+        for image in ItemImage.objects.filter(
+            item__request_id=chunk.run.request_id, key__in=wanted
+        ).select_related("fingerprint", "item", "item__department"):
+            by_key[image.key] = engine_fingerprint(image)
+        if wanted - by_key.keys():
+            results = []  # an item went away since the plan: grouping will search afresh
+        else:
+            results = [dataclasses.asdict(v) for v in verify_checks(checks, by_key, MatchSettings())]
+        with transaction.atomic():
+            stored = PairChunk.objects.filter(pk=chunk_id, done=False).update(
+                done=True, results=results, finished_at=timezone.now()
+            )
+            if stored:
+                DedupeRun.objects.filter(pk=run_id).update(
+                    pairs_done=F("pairs_done") + len(checks), progress_at=timezone.now()
+                )
+    _finish_verifying_if_complete(run_id)
+
+
+def _finish_verifying_if_complete(run_id: int) -> None:
+    if PairChunk.objects.filter(run_id=run_id, done=False).exists():
+        return
+    if not PairChunk.objects.filter(run_id=run_id).exists():
+        return  # the plan is not made yet
+    with transaction.atomic():
+        won = DedupeRun.objects.filter(pk=run_id, state=RunState.RUNNING, phase=RunPhase.VERIFYING).update(
+            phase=RunPhase.GROUPING, progress_at=timezone.now()
+        )
         if won:
             _after_commit("group_run", run_id)
+
+
+def _check_row(check: PairCheck) -> list:
+    return [
+        check.ref,
+        check.other,
+        list(check.rotations),
+        None if check.coarse is None else [list(c) for c in check.coarse],
+    ]
+
+
+def _check_from_row(row: list) -> PairCheck:
+    ref, other, rotations, coarse = row
+    return PairCheck(
+        ref,
+        other,
+        tuple(rotations),
+        None if coarse is None else tuple((int(t), sc, kx, ky) for t, sc, kx, ky in coarse),
+    )
+
+
+def _verified_plan(run: DedupeRun) -> tuple[CandidatePlan | None, dict[tuple[str, str], Verification]]:
+    """The run's candidate plan and the pixel comparisons its workers stored."""
+    chunks = list(PairChunk.objects.filter(run=run).order_by("index"))
+    if not chunks or not run.plan_digest:
+        return None, {}
+    checks, verified = [], {}
+    for chunk in chunks:
+        chunk_checks = [_check_from_row(row) for row in chunk.checks]
+        checks.extend(chunk_checks)
+        for check, result in zip(chunk_checks, chunk.results, strict=False):
+            verified[(check.ref, check.other)] = Verification(**result)
+    checks.sort(key=lambda c: (c.ref, c.other))
+    return CandidatePlan(run.plan_digest, tuple(checks)), verified
 
 
 # --------------------------------------------------------------------------- group
@@ -387,23 +528,28 @@ def group_run(run_id: int) -> None:
     if run is None or run.state != RunState.RUNNING or run.phase != RunPhase.GROUPING:
         return
     records_request = run.request
-    with transaction.atomic():
-        images = sync_item_images(records_request)
-    readable = [i for i in images if not i.unreadable_reason]
+    images, fingerprints = _run_fingerprints(records_request)
     by_key = {i.key: i for i in images}
-    fingerprints = [engine_fingerprint(i) for i in readable]
+    plan, verified = _verified_plan(run)
     with heartbeat(run_id):
-        groups = _group(records_request, fingerprints)
+        groups = _group(records_request, fingerprints, plan, verified)
     _persist_groups(run_id, records_request, images, by_key, groups)
 
 
-def _group(records_request: RecordsRequest, fingerprints: list[Fingerprint]):
+def _group(
+    records_request: RecordsRequest,
+    fingerprints: list[Fingerprint],
+    plan: CandidatePlan | None = None,
+    verified: dict[tuple[str, str], Verification] | None = None,
+):
     office = records_request.office_of_record
     return group_fingerprints(
         fingerprints,
         MatchSettings(),
         departments_of_record=[office.code] if office else [],
         decisions=clerk_decisions(records_request),
+        plan=plan,
+        verified=verified,
     )
 
 
@@ -570,9 +716,12 @@ def run_progress(run: DedupeRun, now: datetime.datetime | None = None) -> RunPro
     end = run.finished_at or now
     elapsed = (end - (run.started_at or run.created_at)).total_seconds()
     remaining = None
-    if run.phase == RunPhase.FINGERPRINTING and run.blobs_done and run.started_at:
-        rate = (now - run.started_at).total_seconds() / run.blobs_done
-        remaining = rate * (run.blobs_total - run.blobs_done)
+    # Files while fingerprinting; candidate pairs while comparing them.
+    done, total, since = run.blobs_done, run.blobs_total, run.started_at
+    if run.phase == RunPhase.VERIFYING:
+        done, total, since = run.pairs_done, run.pairs_total, run.fingerprinted_at
+    if run.phase in (RunPhase.FINGERPRINTING, RunPhase.VERIFYING) and done and since:
+        remaining = (now - since).total_seconds() / done * (total - done)
     elif run.state == RunState.COMPLETED:
         remaining = 0.0
     return RunProgress(
@@ -580,8 +729,8 @@ def run_progress(run: DedupeRun, now: datetime.datetime | None = None) -> RunPro
         state=run.state,
         phase=run.phase,
         phase_label=RunPhase(run.phase).label,
-        done=run.blobs_done,
-        total=run.blobs_total,
+        done=done,
+        total=total,
         elapsed_seconds=round(elapsed, 1),
         remaining_seconds=round(remaining, 1) if remaining is not None else None,
         error=run.error,
@@ -628,6 +777,12 @@ def resume_active_runs(stalled_after: datetime.timedelta = datetime.timedelta(0)
         elif run.phase == RunPhase.FINGERPRINTING:
             dispatch_pending_chunks(run.pk)
             _finish_fingerprinting_if_complete(run.pk)
+        elif run.phase == RunPhase.VERIFYING:
+            if PairChunk.objects.filter(run_id=run.pk).exists():
+                dispatch_pending_pair_chunks(run.pk)
+                _finish_verifying_if_complete(run.pk)
+            else:
+                dispatch("plan_verification", (run.pk,))
         elif run.phase == RunPhase.GROUPING:
             dispatch("group_run", (run.pk,))
     return stalled

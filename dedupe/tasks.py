@@ -43,6 +43,16 @@ def fingerprint_chunk(run_id: int, chunk_id: int) -> None:
 
 
 @shared_task(acks_late=True, **RETRY)
+def plan_verification(run_id: int) -> None:
+    _fail_on_error(run_id, lambda: runs.plan_verification(run_id))
+
+
+@shared_task(acks_late=True, **RETRY)
+def verify_pair_chunk(run_id: int, chunk_id: int) -> None:
+    _fail_on_error(run_id, lambda: runs.verify_pair_chunk(run_id, chunk_id))
+
+
+@shared_task(acks_late=True, **RETRY)
 def group_run(run_id: int) -> None:
     _fail_on_error(run_id, lambda: runs.group_run(run_id))
 

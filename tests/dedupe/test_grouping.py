@@ -208,3 +208,49 @@ def test_the_coarse_checks_reject_an_unrelated_pair_before_the_full_search() -> 
     assert not v.local_ok and "16-px" in v.detail
     gate = _Gate([a, a, b], s.coarse_gate_score)
     assert gate.passes(0, 1, {0})
+
+
+def test_pairs_verified_elsewhere_give_the_same_groups() -> None:
+    # dedupe.runs spreads a plan's pairs over workers and groups with their results.
+    from dedupe.grouping import plan_candidates, verify_checks
+
+    fps = [
+        fingerprint_of(ORIGINAL, "a.jpg"),
+        fingerprint_of(ORIGINAL.crop((0, 0, 295, 221)), "b.jpg"),
+        fingerprint_of(ORIGINAL.rotate(90, expand=True), "c.jpg"),
+        fingerprint_of(ORIGINAL.resize((160, 120)), "d.jpg"),
+        fingerprint_of(OTHER, "e.jpg"),
+        fingerprint_of(OTHER.resize((200, 150)), "f.jpg"),
+        fingerprint_of(scene(3), "g.jpg"),
+    ]
+    plan = plan_candidates(fps)
+    by_key = {f.key: f for f in fps}
+    halves = plan.to_verify[::2], plan.to_verify[1::2]  # two workers' shares
+    verified = {
+        (c.ref, c.other): v
+        for share in halves
+        for c, v in zip(share, verify_checks(share, by_key), strict=True)
+    }
+    assert verified  # the plan holds pairs to verify
+    alone = group_fingerprints(fps)
+    assert group_fingerprints(fps, plan=plan, verified=verified) == alone
+    assert _members(alone) == [{"a.jpg", "b.jpg", "c.jpg", "d.jpg"}, {"e.jpg", "f.jpg"}]
+
+
+def test_a_plan_made_for_other_fingerprints_is_ignored() -> None:
+    from dataclasses import replace
+
+    from dedupe.grouping import plan_candidates
+
+    fps = [fingerprint_of(ORIGINAL, "a.jpg"), fingerprint_of(ORIGINAL.resize((160, 120)), "b.jpg")]
+    stale = plan_candidates(fps[:1])  # made before b.jpg was gathered
+    wrong = {("a.jpg", "b.jpg"): replace(_verification_of(fps), score=0.0, local_ok=False)}
+    (group,) = group_fingerprints(fps, plan=stale, verified=wrong)
+    assert set(group.keys) == {"a.jpg", "b.jpg"}
+
+
+def _verification_of(fps):
+    from dedupe.settings import MatchSettings
+    from dedupe.verify import verify_pair
+
+    return verify_pair(fps[0], fps[1], MatchSettings())

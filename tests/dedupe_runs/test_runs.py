@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dedupe import runs
 from dedupe.decisions import choose_authoritative, merge_groups, split_member
-from dedupe.models import DedupeRun, DuplicateGroup, ImageFingerprint, ItemImage, RunState
+from dedupe.models import DedupeRun, DuplicateGroup, ImageFingerprint, ItemImage, PairChunk, RunState
 from records.errors import Conflict
 from records.models import AuditEvent, RequestStatus
 from records.selectors import current_groups
@@ -179,6 +179,68 @@ def test_progress_reports_done_total_phase_and_time_left(
     assert (progress.done, progress.total) == (2, 6)  # six distinct blobs, two per chunk
     assert run.chunks_total == 3
     assert progress.remaining_seconds is not None
+
+
+def test_candidate_pairs_are_compared_in_chunks_any_worker_can_take(
+    queue, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(runs, "CHUNK_PAIRS", 1)
+    clerk, rr = gathered_request()
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    run = DedupeRun.objects.get()
+    sent = [name for name, _ in queue.sent]
+    assert sent.index("plan_verification") < sent.index("verify_pair_chunk") < sent.index("group_run")
+    chunks = list(PairChunk.objects.filter(run=run))
+    to_compare = [c for c in chunks if c.index > 0]
+    assert run.pairs_total == len(to_compare) >= 2  # one pair per chunk here
+    assert run.pairs_done == run.pairs_total
+    assert all(c.done and len(c.results) == len(c.checks) for c in chunks)
+    # The groups are the engine's own, as if one process had compared every pair.
+    grouped = runs._group(rr, runs._run_fingerprints(rr)[1])
+    assert {g.authoritative for g in grouped} == set(
+        DuplicateGroup.objects.filter(run=run).values_list("authoritative__key", flat=True)
+    )
+
+
+def test_progress_while_comparing_counts_pairs(queue, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(runs, "CHUNK_PAIRS", 1)
+    clerk, rr = gathered_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.start_run(actor=clerk, records_request=rr)
+    while queue.pending and queue.pending[0][0] != "verify_pair_chunk":
+        name, args = queue.pending.popleft()
+        with django_capture_on_commit_callbacks(execute=True):
+            getattr(runs, name)(*args)
+    _name, args = queue.pending.popleft()
+    runs.verify_pair_chunk(*args)
+    progress = runs.run_progress(DedupeRun.objects.get())
+    assert progress.phase == "verifying"
+    assert progress.phase_label == "Comparing candidate pairs"
+    assert progress.done == 1 and progress.total >= 2
+    assert progress.remaining_seconds is not None
+
+
+def test_a_run_stalled_while_comparing_gets_its_pairs_sent_again(
+    queue, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(runs, "CHUNK_PAIRS", 1)
+    clerk, rr = gathered_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.start_run(actor=clerk, records_request=rr)
+    while queue.pending and queue.pending[0][0] != "verify_pair_chunk":
+        name, args = queue.pending.popleft()
+        with django_capture_on_commit_callbacks(execute=True):
+            getattr(runs, name)(*args)
+    lost = len(queue.pending)
+    queue.pending.clear()  # the worker holding them was killed
+    DedupeRun.objects.update(progress_at=timezone.now() - datetime.timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs.resume_active_runs(stalled_after=datetime.timedelta(minutes=1)) == 1
+    assert [name for name, _ in queue.pending] == ["verify_pair_chunk"] * lost
+    queue.drain()
+    run = DedupeRun.objects.get()
+    assert run.state == RunState.COMPLETED
+    assert DuplicateGroup.objects.filter(run=run).count() == 2
 
 
 def test_a_stalled_run_is_sent_again_by_the_watchdog_and_a_progressing_one_is_not(
