@@ -378,7 +378,8 @@ def phases(run) -> str:
     plan = (run.started_at - run.created_at).total_seconds()
     fingerprint = (run.fingerprinted_at - run.started_at).total_seconds()
     group = (run.finished_at - run.fingerprinted_at).total_seconds()
-    return f"queue+plan {plan:.1f} s, fingerprint {fingerprint:.1f} s, group+persist {group:.1f} s"
+    # After fingerprinting: find candidates, compare them on every worker, group, persist.
+    return f"queue+plan {plan:.1f} s, fingerprint {fingerprint:.1f} s, compare+group+persist {group:.1f} s"
 
 
 # ----------------------------------------------------------------------------- main
