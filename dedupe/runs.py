@@ -700,6 +700,7 @@ class RunProgress:
     phase_label: str
     done: int
     total: int
+    unit: str  # what done and total count: "files", or "pairs" while comparing them
     elapsed_seconds: float
     remaining_seconds: float | None
     error: str
@@ -717,9 +718,9 @@ def run_progress(run: DedupeRun, now: datetime.datetime | None = None) -> RunPro
     elapsed = (end - (run.started_at or run.created_at)).total_seconds()
     remaining = None
     # Files while fingerprinting; candidate pairs while comparing them.
-    done, total, since = run.blobs_done, run.blobs_total, run.started_at
+    done, total, since, unit = run.blobs_done, run.blobs_total, run.started_at, "files"
     if run.phase == RunPhase.VERIFYING:
-        done, total, since = run.pairs_done, run.pairs_total, run.fingerprinted_at
+        done, total, since, unit = run.pairs_done, run.pairs_total, run.fingerprinted_at, "pairs"
     if run.phase in (RunPhase.FINGERPRINTING, RunPhase.VERIFYING) and done and since:
         remaining = (now - since).total_seconds() / done * (total - done)
     elif run.state == RunState.COMPLETED:
@@ -731,6 +732,7 @@ def run_progress(run: DedupeRun, now: datetime.datetime | None = None) -> RunPro
         phase_label=RunPhase(run.phase).label,
         done=done,
         total=total,
+        unit=unit,
         elapsed_seconds=round(elapsed, 1),
         remaining_seconds=round(remaining, 1) if remaining is not None else None,
         error=run.error,

@@ -275,6 +275,8 @@ class DedupeRunSerializer(serializers.ModelSerializer):
             "items_total",
             "blobs_total",
             "blobs_done",
+            "pairs_total",
+            "pairs_done",
             "percent",
             "remaining_seconds",
             "created_at",

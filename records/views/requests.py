@@ -321,6 +321,7 @@ def dedupe_progress(request: HttpRequest, reference: str) -> JsonResponse:
             "phase_label": progress.phase_label,
             "done": progress.done,
             "total": progress.total,
+            "unit": progress.unit,
             "percent": progress.percent,
             "elapsed_seconds": progress.elapsed_seconds,
             "remaining_seconds": progress.remaining_seconds,

@@ -125,7 +125,7 @@
       } else if (p.state === "failed") {
         text(label, "The run failed: " + p.error);
       } else {
-        text(label, p.total ? `${p.phase_label}: ${p.done} of ${p.total} files (${p.percent}%)` : `${p.phase_label}…`);
+        text(label, p.total ? `${p.phase_label}: ${p.done} of ${p.total} ${p.unit} (${p.percent}%)` : `${p.phase_label}…`);
         const eta = p.remaining_seconds !== null ? `about ${seconds(p.remaining_seconds)} left` : "estimating time left…";
         text($("[data-role=eta]", box), `${eta}; running for ${seconds(p.elapsed_seconds)}.`);
       }

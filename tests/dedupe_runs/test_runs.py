@@ -177,6 +177,7 @@ def test_progress_reports_done_total_phase_and_time_left(
     progress = runs.run_progress(run)
     assert progress.phase == "fingerprinting"
     assert (progress.done, progress.total) == (2, 6)  # six distinct blobs, two per chunk
+    assert progress.unit == "files"
     assert run.chunks_total == 3
     assert progress.remaining_seconds is not None
 
@@ -217,6 +218,7 @@ def test_progress_while_comparing_counts_pairs(queue, django_capture_on_commit_c
     assert progress.phase == "verifying"
     assert progress.phase_label == "Comparing candidate pairs"
     assert progress.done == 1 and progress.total >= 2
+    assert progress.unit == "pairs"  # the page says "1 of N pairs", not files
     assert progress.remaining_seconds is not None
 
 
