@@ -1,7 +1,8 @@
 """The engine end to end: gathered files -> fingerprints (in parallel) -> groups.
 
 Decoding is the cost (DESIGN.md, lessons from the field), so fingerprinting fans out over
-a process pool; grouping then runs once over all fingerprints in this process.
+a process pool. Grouping finds its candidate pairs here, over all fingerprints at once,
+then compares the pairs on pixels (most of its work) in the same pool, and groups here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from collections.abc import Callable, Iterable, Sequence
 from multiprocessing import Pool
 from pathlib import Path
 
-from dedupe.grouping import ClerkDecisions, group_fingerprints
+from dedupe.grouping import (
+    CandidatePlan,
+    ClerkDecisions,
+    PairCheck,
+    Verification,
+    group_fingerprints,
+    plan_candidates,
+    verify_checks,
+)
 from dedupe.settings import MatchSettings
 from dedupe.types import DedupeResult, Fingerprint, SourceFile, Unreadable
 
@@ -110,8 +119,17 @@ def run_dedupe(
     """Fingerprint `sources` (jobs processes; default one per CPU) and group the copies."""
     s = settings or MatchSettings()
     fingerprints, unreadable = fingerprint_sources(sources, jobs, progress)
+    plan, verified = None, None
+    if max(1, jobs or os.cpu_count() or 1) > 1:
+        plan = plan_candidates(fingerprints, s)
+        verified = verify_in_pool(plan, fingerprints, s, jobs)
     groups = group_fingerprints(
-        fingerprints, s, departments_of_record=departments_of_record, decisions=decisions
+        fingerprints,
+        s,
+        departments_of_record=departments_of_record,
+        decisions=decisions,
+        plan=plan,
+        verified=verified,
     )
     return DedupeResult(
         fingerprints=tuple(sorted(fingerprints, key=lambda f: f.key)),
@@ -119,3 +137,39 @@ def run_dedupe(
         groups=groups,
         settings=s.as_dict(),
     )
+
+
+# Candidate pairs per pool task: each carries only the fingerprints its pairs need.
+_PAIRS_PER_TASK = 64
+
+
+def _verify_share(args: tuple[list[PairCheck], dict[str, Fingerprint], MatchSettings]) -> list[Verification]:
+    checks, by_key, s = args
+    return verify_checks(checks, by_key, s)
+
+
+def verify_in_pool(
+    plan: CandidatePlan, fingerprints: Sequence[Fingerprint], settings: MatchSettings, jobs: int | None = None
+) -> dict[tuple[str, str], Verification]:
+    """Compare a plan's candidate pairs on pixels in a process pool, keyed (ref, other)."""
+    checks = plan.to_verify
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    if jobs == 1 or len(checks) < 2 * _PAIRS_PER_TASK:
+        return {
+            (c.ref, c.other): v
+            for c, v in zip(checks, verify_checks(checks, _by_key(fingerprints), settings), strict=True)
+        }
+    by_key = _by_key(fingerprints)
+    shares = [checks[lo : lo + _PAIRS_PER_TASK] for lo in range(0, len(checks), _PAIRS_PER_TASK)]
+    tasks = [(share, {k: by_key[k] for c in share for k in (c.ref, c.other)}, settings) for share in shares]
+    with Pool(processes=jobs) as pool:
+        results = pool.map(_verify_share, tasks)
+    return {
+        (c.ref, c.other): v
+        for share, found in zip(shares, results, strict=True)
+        for c, v in zip(share, found, strict=True)
+    }
+
+
+def _by_key(fingerprints: Sequence[Fingerprint]) -> dict[str, Fingerprint]:
+    return {f.key: f for f in fingerprints}

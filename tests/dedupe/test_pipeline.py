@@ -50,6 +50,23 @@ def test_run_dedupe_groups_copies_and_reports_unreadable_files(gathered: Path, j
     assert relations == {"parks/2024/copy.jpg": Relation.EXACT, "parks/small.jpg": Relation.SAME_IMAGE}
 
 
+def test_pairs_compared_in_the_process_pool_give_the_same_groups(
+    gathered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedupe import pipeline
+
+    for n in range(3):  # more copies, so there are several pairs to share out
+        scene(4, (640, 480)).rotate(90, expand=True).resize((240 + 40 * n, 320 + 53 * n)).save(
+            gathered / "police" / f"turned{n}.jpg", quality=80
+        )
+    monkeypatch.setattr(pipeline, "_PAIRS_PER_TASK", 1)  # one pair per pool task
+    shared = run_dedupe(sources_from_folder(gathered), jobs=2, departments_of_record=["police"])
+    alone = run_dedupe(sources_from_folder(gathered), jobs=1, departments_of_record=["police"])
+    assert shared.groups == alone.groups
+    (group,) = shared.groups
+    assert len(group.members) == 5
+
+
 def test_dedupe_folder_writes_both_manifests(
     gathered: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
