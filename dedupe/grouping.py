@@ -327,6 +327,9 @@ class PairCheck:
     other: str
     rotations: tuple[int, ...]
     coarse: tuple[tuple[int, float, float, float], ...] | None
+    # Not a candidate pair but the likely re-check of a member against its group's
+    # authoritative copy (ref), which grouping would otherwise do alone, one pair at a time.
+    recheck: bool = False
 
     def coarse_fits(self) -> dict[int, CoarseFit] | None:
         if self.coarse is None:
@@ -345,7 +348,7 @@ class CandidatePlan:
 
     @property
     def to_verify(self) -> list[PairCheck]:
-        return [c for c in self.checks if c.coarse is not None]
+        return [c for c in self.checks if c.recheck or c.coarse is not None]
 
 
 def fingerprints_digest(fingerprints: Iterable[Fingerprint]) -> str:
@@ -357,12 +360,17 @@ def fingerprints_digest(fingerprints: Iterable[Fingerprint]) -> str:
 
 
 def plan_candidates(
-    fingerprints: Sequence[Fingerprint], settings: MatchSettings | None = None
+    fingerprints: Sequence[Fingerprint],
+    settings: MatchSettings | None = None,
+    *,
+    departments_of_record: Iterable[str] = (),
 ) -> CandidatePlan:
-    """The candidate pairs of group_fingerprints, with their coarse fits, before any pixel check."""
+    """The candidate pairs of group_fingerprints, with their coarse fits, before any pixel
+    check; and the re-checks against each likely authoritative copy."""
     s = settings or MatchSettings()
     prepared = _Prepared(fingerprints, s)
-    return CandidatePlan(fingerprints_digest(fingerprints), prepared.checks())
+    checks = prepared.checks() + prepared.rechecks(s, frozenset(departments_of_record))
+    return CandidatePlan(fingerprints_digest(fingerprints), checks)
 
 
 def verify_checks(
@@ -374,6 +382,20 @@ def verify_checks(
         verify_pair(by_key[c.ref], by_key[c.other], s, frozenset(c.rotations) | {0}, c.coarse_fits())
         for c in checks
     ]
+
+
+def _candidate_components(coarse: Iterable[tuple[int, int]]) -> list[set[int]]:
+    edges: dict[int, set[int]] = {}
+    for n, m in coarse:
+        edges.setdefault(n, set()).add(m)
+        edges.setdefault(m, set()).add(n)
+    left, out = set(edges), []
+    for start in sorted(edges):
+        if start in left:
+            component = _component(start, edges, left)
+            left -= component
+            out.append(component)
+    return out
 
 
 class _Prepared:
@@ -393,6 +415,8 @@ class _Prepared:
         if plan is not None:
             rep_index = {r.key: n for n, r in enumerate(reps)}
             for c in plan.checks:
+                if c.recheck:
+                    continue
                 pair = (rep_index[c.ref], rep_index[c.other])
                 self.rotations[pair] = set(c.rotations)
                 fits = c.coarse_fits()
@@ -419,6 +443,34 @@ class _Prepared:
             if max(score for score, _ in fit.values()) >= s.coarse_align_score:
                 self.coarse[pair] = fit
 
+    def rechecks(self, s: MatchSettings, depts: frozenset[str]) -> tuple[PairCheck, ...]:
+        """The verifications _form_group is likely to ask for beyond the candidate pairs.
+
+        Each group re-checks its members against its authoritative copy, which is known
+        only once the pairs are verified; the components of the candidate pairs, and the
+        copy the authority rules pick in each, are almost always the same. A planned
+        re-check that grouping does not ask for costs a wasted comparison; one it asks
+        for but was not planned is computed then (the results are only a cache).
+        """
+        out = []
+        for component in _candidate_components(self.coarse):
+            if len(component) > s.recheck_cluster_limit:
+                continue
+            copies = [self.fps[i] for n in sorted(component) for i in self.atoms[n]]
+            home = self.atom_of[choose_authoritative(copies, depts, s.authority_order).key]
+            tried = set().union(
+                *(r for p, r in self.rotations.items() if p[0] in component and p[1] in component)
+            )
+            for n in sorted(component - {home}):
+                pair = (min(home, n), max(home, n))
+                if pair in self.coarse and home < n:
+                    continue  # the candidate pair itself, verified in this very direction
+                if pair not in self.coarse and not self.gate.passes(home, n, tried):
+                    continue  # _form_group would not compare it either
+                rots = self.rotations.get(pair, tried | {0})
+                out.append(PairCheck(self.reps[home].key, self.reps[n].key, tuple(sorted(rots)), None, True))
+        return tuple(out)
+
     def checks(self) -> tuple[PairCheck, ...]:
         out = []
         for pair in sorted(self.rotations):
@@ -444,7 +496,7 @@ def group_fingerprints(
     departments_of_record: Iterable[str] = (),
     decisions: ClerkDecisions | None = None,
     plan: CandidatePlan | None = None,
-    verified: Mapping[tuple[str, str], Verification] | None = None,
+    verified: Mapping[PairCheck, Verification] | None = None,
 ) -> tuple[Group, ...]:
     """Group copies of one image around an authoritative copy, never by chaining.
 
@@ -452,8 +504,8 @@ def group_fingerprints(
     no group (unique images, unreadable files) are simply absent from the result.
 
     plan, verified: plan_candidates of these fingerprints and the verify_checks of its
-    pairs to verify, keyed (ref, other), when they were computed elsewhere; the result is
-    the same as without them. A plan made for other fingerprints is ignored.
+    pairs to verify, by check, when they were computed elsewhere; the result is the same
+    as without them. A plan made for other fingerprints is ignored.
     """
     s = settings or MatchSettings()
     d = decisions or ClerkDecisions()
@@ -477,9 +529,8 @@ def group_fingerprints(
             forced.add((min(atom_of[a], atom_of[b]), max(atom_of[a], atom_of[b])))
 
     memo = _Verifier(s)
-    for (ref_key, other_key), v in (verified or {}).items():
-        n, m = atom_of[ref_key], atom_of[other_key]
-        memo.remember(reps[n], reps[m], rotations.get((n, m), {0}), v)
+    for check, v in (verified or {}).items():
+        memo.remember(reps[atom_of[check.ref]], reps[atom_of[check.other]], check.rotations, v)
     edges: dict[int, set[int]] = {}
     for pair in sorted(set(coarse) | forced):
         n, m = pair

@@ -121,7 +121,7 @@ def run_dedupe(
     fingerprints, unreadable = fingerprint_sources(sources, jobs, progress)
     plan, verified = None, None
     if max(1, jobs or os.cpu_count() or 1) > 1:
-        plan = plan_candidates(fingerprints, s)
+        plan = plan_candidates(fingerprints, s, departments_of_record=departments_of_record)
         verified = verify_in_pool(plan, fingerprints, s, jobs)
     groups = group_fingerprints(
         fingerprints,
@@ -150,14 +150,13 @@ def _verify_share(args: tuple[list[PairCheck], dict[str, Fingerprint], MatchSett
 
 def verify_in_pool(
     plan: CandidatePlan, fingerprints: Sequence[Fingerprint], settings: MatchSettings, jobs: int | None = None
-) -> dict[tuple[str, str], Verification]:
-    """Compare a plan's candidate pairs on pixels in a process pool, keyed (ref, other)."""
+) -> dict[PairCheck, Verification]:
+    """Compare a plan's pairs to verify on pixels in a process pool."""
     checks = plan.to_verify
     jobs = max(1, jobs or os.cpu_count() or 1)
     if jobs == 1 or len(checks) < 2 * _PAIRS_PER_TASK:
         return {
-            (c.ref, c.other): v
-            for c, v in zip(checks, verify_checks(checks, _by_key(fingerprints), settings), strict=True)
+            c: v for c, v in zip(checks, verify_checks(checks, _by_key(fingerprints), settings), strict=True)
         }
     by_key = _by_key(fingerprints)
     shares = [checks[lo : lo + _PAIRS_PER_TASK] for lo in range(0, len(checks), _PAIRS_PER_TASK)]
@@ -165,9 +164,7 @@ def verify_in_pool(
     with Pool(processes=jobs) as pool:
         results = pool.map(_verify_share, tasks)
     return {
-        (c.ref, c.other): v
-        for share, found in zip(shares, results, strict=True)
-        for c, v in zip(share, found, strict=True)
+        c: v for share, found in zip(shares, results, strict=True) for c, v in zip(share, found, strict=True)
     }
 
 

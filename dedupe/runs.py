@@ -300,15 +300,18 @@ def plan_verification(run_id: int) -> None:
     The hash search and the coarse checks see every fingerprint at once, so one task does
     them; comparing the pairs on pixels, most of grouping's work, is spread over workers.
     """
-    run = DedupeRun.objects.select_related("request").filter(pk=run_id).first()
+    run = DedupeRun.objects.select_related("request", "request__office_of_record").filter(pk=run_id).first()
     if run is None or run.state != RunState.RUNNING or run.phase != RunPhase.VERIFYING:
         return
     if not PairChunk.objects.filter(run_id=run_id).exists():
         _, fingerprints = _run_fingerprints(run.request)
         with heartbeat(run_id):
-            plan = plan_candidates(fingerprints, MatchSettings())
+            office = run.request.office_of_record
+            plan = plan_candidates(
+                fingerprints, MatchSettings(), departments_of_record=[office.code] if office else []
+            )
         to_verify = plan.to_verify
-        needless = [c for c in plan.checks if c.coarse is None]
+        needless = [c for c in plan.checks if c.coarse is None and not c.recheck]
         with transaction.atomic():
             locked = DedupeRun.objects.select_for_update().get(pk=run_id)
             if locked.phase == RunPhase.VERIFYING and not PairChunk.objects.filter(run_id=run_id).exists():
@@ -379,25 +382,17 @@ def _finish_verifying_if_complete(run_id: int) -> None:
 
 
 def _check_row(check: PairCheck) -> list:
-    return [
-        check.ref,
-        check.other,
-        list(check.rotations),
-        None if check.coarse is None else [list(c) for c in check.coarse],
-    ]
+    coarse = None if check.coarse is None else [list(c) for c in check.coarse]
+    return [check.ref, check.other, list(check.rotations), coarse, check.recheck]
 
 
 def _check_from_row(row: list) -> PairCheck:
-    ref, other, rotations, coarse = row
-    return PairCheck(
-        ref,
-        other,
-        tuple(rotations),
-        None if coarse is None else tuple((int(t), sc, kx, ky) for t, sc, kx, ky in coarse),
-    )
+    ref, other, rotations, coarse, recheck = row
+    fits = None if coarse is None else tuple((int(t), sc, kx, ky) for t, sc, kx, ky in coarse)
+    return PairCheck(ref, other, tuple(rotations), fits, bool(recheck))
 
 
-def _verified_plan(run: DedupeRun) -> tuple[CandidatePlan | None, dict[tuple[str, str], Verification]]:
+def _verified_plan(run: DedupeRun) -> tuple[CandidatePlan | None, dict[PairCheck, Verification]]:
     """The run's candidate plan and the pixel comparisons its workers stored."""
     chunks = list(PairChunk.objects.filter(run=run).order_by("index"))
     if not chunks or not run.plan_digest:
@@ -407,8 +402,8 @@ def _verified_plan(run: DedupeRun) -> tuple[CandidatePlan | None, dict[tuple[str
         chunk_checks = [_check_from_row(row) for row in chunk.checks]
         checks.extend(chunk_checks)
         for check, result in zip(chunk_checks, chunk.results, strict=False):
-            verified[(check.ref, check.other)] = Verification(**result)
-    checks.sort(key=lambda c: (c.ref, c.other))
+            verified[check] = Verification(**result)
+    checks.sort(key=lambda c: (c.recheck, c.ref, c.other))
     return CandidatePlan(run.plan_digest, tuple(checks)), verified
 
 
@@ -540,7 +535,7 @@ def _group(
     records_request: RecordsRequest,
     fingerprints: list[Fingerprint],
     plan: CandidatePlan | None = None,
-    verified: dict[tuple[str, str], Verification] | None = None,
+    verified: dict[PairCheck, Verification] | None = None,
 ):
     office = records_request.office_of_record
     return group_fingerprints(

@@ -210,7 +210,7 @@ def test_the_coarse_checks_reject_an_unrelated_pair_before_the_full_search() -> 
     assert gate.passes(0, 1, {0})
 
 
-def test_pairs_verified_elsewhere_give_the_same_groups() -> None:
+def test_pairs_verified_elsewhere_give_the_same_groups(monkeypatch) -> None:
     # dedupe.runs spreads a plan's pairs over workers and groups with their results.
     from dedupe.grouping import plan_candidates, verify_checks
 
@@ -226,25 +226,28 @@ def test_pairs_verified_elsewhere_give_the_same_groups() -> None:
     plan = plan_candidates(fps)
     by_key = {f.key: f for f in fps}
     halves = plan.to_verify[::2], plan.to_verify[1::2]  # two workers' shares
-    verified = {
-        (c.ref, c.other): v
-        for share in halves
-        for c, v in zip(share, verify_checks(share, by_key), strict=True)
-    }
+    verified = {c: v for share in halves for c, v in zip(share, verify_checks(share, by_key), strict=True)}
     assert verified  # the plan holds pairs to verify
     alone = group_fingerprints(fps)
+    import dedupe.grouping as grouping
+
+    compared_here = []
+    original = grouping.verify_pair
+    monkeypatch.setattr(grouping, "verify_pair", lambda *args: compared_here.append(args) or original(*args))
     assert group_fingerprints(fps, plan=plan, verified=verified) == alone
+    assert compared_here == []  # the plan foresaw every re-check against an authoritative copy
     assert _members(alone) == [{"a.jpg", "b.jpg", "c.jpg", "d.jpg"}, {"e.jpg", "f.jpg"}]
 
 
 def test_a_plan_made_for_other_fingerprints_is_ignored() -> None:
     from dataclasses import replace
 
-    from dedupe.grouping import plan_candidates
+    from dedupe.grouping import PairCheck, plan_candidates
 
     fps = [fingerprint_of(ORIGINAL, "a.jpg"), fingerprint_of(ORIGINAL.resize((160, 120)), "b.jpg")]
     stale = plan_candidates(fps[:1])  # made before b.jpg was gathered
-    wrong = {("a.jpg", "b.jpg"): replace(_verification_of(fps), score=0.0, local_ok=False)}
+    check = PairCheck("a.jpg", "b.jpg", (0,), ((0, 1.0, 1.0, 1.0),))
+    wrong = {check: replace(_verification_of(fps), score=0.0, local_ok=False)}
     (group,) = group_fingerprints(fps, plan=stale, verified=wrong)
     assert set(group.keys) == {"a.jpg", "b.jpg"}
 
