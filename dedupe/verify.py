@@ -57,7 +57,6 @@ class _Alignment:
     b: np.ndarray
     a_box: Box | None
     b_box: Box | None
-    scale: tuple[float, float] = (1.0, 1.0)  # b's grid size over a's, at this placement
 
 
 def thumb(fp: Fingerprint) -> np.ndarray:
@@ -66,12 +65,8 @@ def thumb(fp: Fingerprint) -> np.ndarray:
 
 
 def ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    if denom < 1e-6:
-        return 1.0 if float(np.abs(a - b).max()) < 1e-3 else 0.0
-    return float((a * b).sum() / denom)
+    """Normalised cross-correlation of two equally shaped pictures (flat ones: 1 if equal)."""
+    return float(_ncc_rows(a[None], b[None])[0])
 
 
 @lru_cache(maxsize=1024)  # thumbnails come in a handful of aspect ratios
@@ -129,15 +124,16 @@ def _coarse_batch(
     b_shape: tuple[int, int],
     settings: MatchSettings,
 ) -> list[CoarseFit]:
-    """_align(grid=_COARSE_GRID, soften=False) for stacks of equally shaped pairs."""
+    """The search of _align on the _COARSE_GRID-px grid (no near scale, no blur) for stacks
+    of equally shaped pairs."""
     h, w = a_shape
     size_a = _grid_size(a_shape, _COARSE_GRID)
-    a = _resize_stack(a_imgs, size_a)
-    plain = _ncc_rows(a, _resize_stack(b_imgs, size_a))
+    a = _resize(a_imgs, size_a)
+    plain = _ncc_rows(a, _resize(b_imgs, size_a))
     sizes = _search_sizes(size_a, w / h, b_shape[1] / b_shape[0], settings)
     if not sizes:
         return [(float(p), (1.0, 1.0)) for p in plain]
-    found, which, _, _ = _best_placements(a, [_resize_stack(b_imgs, size) for size in sizes])
+    found, which, _, _ = _best_placements(a, [_resize(b_imgs, size) for size in sizes])
     same_shape = abs(b_shape[1] / b_shape[0] * h / w - 1) < 0.03
     fits = []
     for p, f, k in zip(plain.tolist(), found.tolist(), which.tolist(), strict=True):
@@ -164,13 +160,9 @@ def resize_matrix(n_in: int, n_out: int) -> np.ndarray:
     return out
 
 
-def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """img (any dtype) resampled to size = (width, height) as float64, by two small matmuls."""
-    return _resize_stack(img, size)
-
-
-def _resize_stack(imgs: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Each image of a (..., h, w) stack resampled to size = (width, height), as float64."""
+def _resize(imgs: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An image, or each image of a (..., h, w) stack, resampled to size = (width, height)
+    as float64, by two small matrix products."""
     h, w = imgs.shape[-2:]
     return resize_matrix(h, size[1]) @ imgs.astype(np.float64) @ resize_matrix(w, size[0]).T
 
@@ -296,18 +288,16 @@ def _align(
     other: Fingerprint,
     settings: MatchSettings,
     rotations: Iterable[int],
-    grid: int = GRID,
-    soften: bool = True,
-    near: Mapping[int, tuple[float, float]] | None = None,
+    near: Mapping[int, tuple[float, float]],
 ) -> _Alignment:
-    """The best turn, scale and shift of other's thumbnail over ref's on a grid-px grid.
+    """The best turn, scale and shift of other's thumbnail over ref's on the GRID-px grid.
 
-    near: per turn, the scale a coarser search found best; only scales within
+    near: per turn, the scale the 16-px search found best (coarse_fits); only scales within
     _NEAR_SCALE of it are searched (the coarse grid cannot be off by more).
     """
     a_img = thumb(ref)
     h, w = a_img.shape
-    size_a = _grid_size((h, w), grid)
+    size_a = _grid_size((h, w), GRID)
     a = _resize(a_img, size_a)
     best: _Alignment | None = None
     for rot in sorted(set(rotations)):  # the caller says which turns (verify_pair adds 0)
@@ -318,14 +308,12 @@ def _align(
             best = _Alignment(score, rot, a, plain, None, None)
         if score >= settings.same_image_score and abs(b_img.shape[1] / b_img.shape[0] * h / w - 1) < 0.03:
             continue  # the plain overlay already agrees; no crop or shift to look for
-        sizes = _search_sizes(size_a, w / h, b_img.shape[1] / b_img.shape[0], settings)
-        if near is not None and rot in near:
-            kx, ky = near[rot]
-            sizes = [
-                (sx, sy)
-                for sx, sy in sizes
-                if abs(sx / size_a[0] - kx) <= _NEAR_SCALE and abs(sy / size_a[1] - ky) <= _NEAR_SCALE
-            ]
+        kx, ky = near[rot]
+        sizes = [
+            (sx, sy)
+            for sx, sy in _search_sizes(size_a, w / h, b_img.shape[1] / b_img.shape[0], settings)
+            if abs(sx / size_a[0] - kx) <= _NEAR_SCALE and abs(sy / size_a[1] - ky) <= _NEAR_SCALE
+        ]
         if not sizes:
             continue  # the shapes are too different for one to be a crop of the other
         bs = [_resize(b_img, size) for size in sizes]
@@ -344,27 +332,27 @@ def _align(
             (ax1 - x0) / b.shape[1],
             (ay1 - y0) / b.shape[0],
         )
-        scale_b = (b.shape[1] / a.shape[1], b.shape[0] / a.shape[0])
-        best = _Alignment(found, rot, a_part, b_part, a_box, b_box, scale_b)
+        best = _Alignment(found, rot, a_part, b_part, a_box, b_box)
     assert best is not None
-    if not soften:
-        return best
     # Score the alignment also at a slightly coarser scale: at 48 px, fine texture (grass,
     # brick) and thin lines alias differently after a shift or rescale, which a 1-px blur
     # forgives, while a different picture mixed in (a blend, another scene) stays different.
     a_soft, b_soft = gaussian_filter(best.a, _SOFTEN), gaussian_filter(best.b, _SOFTEN)
     score = max(best.score, ncc(a_soft, b_soft))
-    return _Alignment(score, best.rotation, a_soft, b_soft, best.a_box, best.b_box, best.scale)
+    return _Alignment(score, best.rotation, a_soft, b_soft, best.a_box, best.b_box)
+
+
+def _tile_edges(length: int, tiles: int) -> np.ndarray:
+    """Where `tiles` near-equal tiles of an axis start and end (empty tiles dropped)."""
+    return np.unique(np.linspace(0, length, tiles + 1).astype(int))
 
 
 def _tiles(shape: tuple[int, int], tiles: int) -> list[tuple[slice, slice]]:
-    ys = np.linspace(0, shape[0], tiles + 1).astype(int)
-    xs = np.linspace(0, shape[1], tiles + 1).astype(int)
+    ys, xs = _tile_edges(shape[0], tiles), _tile_edges(shape[1], tiles)
     return [
         (slice(ys[i], ys[i + 1]), slice(xs[j], xs[j + 1]))
-        for i in range(tiles)
-        for j in range(tiles)
-        if ys[i + 1] > ys[i] and xs[j + 1] > xs[j]
+        for i in range(len(ys) - 1)
+        for j in range(len(xs) - 1)
     ]
 
 
@@ -379,8 +367,7 @@ def tile_differences(a: np.ndarray, b: np.ndarray, tiles: int = _TILES) -> np.nd
     """
     sa, sb = a.std() or 1.0, b.std() or 1.0
     b = (b - b.mean()) / sb * sa + a.mean()
-    ys = np.unique(np.linspace(0, a.shape[0], tiles + 1).astype(int))
-    xs = np.unique(np.linspace(0, a.shape[1], tiles + 1).astype(int))
+    ys, xs = _tile_edges(a.shape[0], tiles), _tile_edges(a.shape[1], tiles)
 
     def tile_sums(x: np.ndarray) -> np.ndarray:
         return np.add.reduceat(np.add.reduceat(x, ys[:-1], axis=0), xs[:-1], axis=1).ravel()
