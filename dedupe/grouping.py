@@ -331,6 +331,11 @@ class PairCheck:
     # authoritative copy (ref), which grouping would otherwise do alone, one pair at a time.
     recheck: bool = False
 
+    @property
+    def needs_comparing(self) -> bool:
+        """A re-check, or a candidate that passed the coarse search; the rest cannot verify."""
+        return self.recheck or self.coarse is not None
+
     def coarse_fits(self) -> dict[int, CoarseFit] | None:
         if self.coarse is None:
             return None
@@ -348,7 +353,7 @@ class CandidatePlan:
 
     @property
     def to_verify(self) -> list[PairCheck]:
-        return [c for c in self.checks if c.recheck or c.coarse is not None]
+        return [c for c in self.checks if c.needs_comparing]
 
 
 def fingerprints_digest(fingerprints: Iterable[Fingerprint]) -> str:

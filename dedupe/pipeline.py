@@ -82,7 +82,7 @@ def fingerprint_sources(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Fingerprint], list[Unreadable]]:
     """Fingerprint every source, in a process pool when jobs > 1, keeping input order."""
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = _job_count(jobs)
     fingerprints: list[Fingerprint] = []
     unreadable: list[Unreadable] = []
     results: Iterable[list[Fingerprint | Unreadable]]
@@ -120,7 +120,7 @@ def run_dedupe(
     s = settings or MatchSettings()
     fingerprints, unreadable = fingerprint_sources(sources, jobs, progress)
     plan, verified = None, None
-    if max(1, jobs or os.cpu_count() or 1) > 1:
+    if _job_count(jobs) > 1:
         plan = plan_candidates(fingerprints, s, departments_of_record=departments_of_record)
         verified = verify_in_pool(plan, fingerprints, s, jobs)
     groups = group_fingerprints(
@@ -153,7 +153,7 @@ def verify_in_pool(
 ) -> dict[PairCheck, Verification]:
     """Compare a plan's pairs to verify on pixels in a process pool."""
     checks = plan.to_verify
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = _job_count(jobs)
     if jobs == 1 or len(checks) < 2 * _PAIRS_PER_TASK:
         return {
             c: v for c, v in zip(checks, verify_checks(checks, _by_key(fingerprints), settings), strict=True)
@@ -166,6 +166,11 @@ def verify_in_pool(
     return {
         c: v for share, found in zip(shares, results, strict=True) for c, v in zip(share, found, strict=True)
     }
+
+
+def _job_count(jobs: int | None) -> int:
+    """Processes to use: as asked, else one per CPU."""
+    return max(1, jobs or os.cpu_count() or 1)
 
 
 def _by_key(fingerprints: Sequence[Fingerprint]) -> dict[str, Fingerprint]:

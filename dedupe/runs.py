@@ -306,12 +306,11 @@ def plan_verification(run_id: int) -> None:
     if not PairChunk.objects.filter(run_id=run_id).exists():
         _, fingerprints = _run_fingerprints(run.request)
         with heartbeat(run_id):
-            office = run.request.office_of_record
             plan = plan_candidates(
-                fingerprints, MatchSettings(), departments_of_record=[office.code] if office else []
+                fingerprints, MatchSettings(), departments_of_record=_departments_of_record(run.request)
             )
         to_verify = plan.to_verify
-        needless = [c for c in plan.checks if c.coarse is None and not c.recheck]
+        needless = [c for c in plan.checks if not c.needs_comparing]
         with transaction.atomic():
             locked = DedupeRun.objects.select_for_update().get(pk=run_id)
             if locked.phase == RunPhase.VERIFYING and not PairChunk.objects.filter(run_id=run_id).exists():
@@ -381,6 +380,11 @@ def _finish_verifying_if_complete(run_id: int) -> None:
             _after_commit("group_run", run_id)
 
 
+def _departments_of_record(records_request: RecordsRequest) -> list[str]:
+    office = records_request.office_of_record
+    return [office.code] if office else []
+
+
 def _check_row(check: PairCheck) -> list:
     coarse = None if check.coarse is None else [list(c) for c in check.coarse]
     return [check.ref, check.other, list(check.rotations), coarse, check.recheck]
@@ -403,7 +407,6 @@ def _verified_plan(run: DedupeRun) -> tuple[CandidatePlan | None, dict[PairCheck
         checks.extend(chunk_checks)
         for check, result in zip(chunk_checks, chunk.results, strict=False):
             verified[check] = Verification(**result)
-    checks.sort(key=lambda c: (c.recheck, c.ref, c.other))
     return CandidatePlan(run.plan_digest, tuple(checks)), verified
 
 
@@ -537,11 +540,10 @@ def _group(
     plan: CandidatePlan | None = None,
     verified: dict[PairCheck, Verification] | None = None,
 ):
-    office = records_request.office_of_record
     return group_fingerprints(
         fingerprints,
         MatchSettings(),
-        departments_of_record=[office.code] if office else [],
+        departments_of_record=_departments_of_record(records_request),
         decisions=clerk_decisions(records_request),
         plan=plan,
         verified=verified,
