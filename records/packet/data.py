@@ -179,6 +179,8 @@ class MatchExplanation:
         words = {
             "phash_radius": "Candidate search: perceptual hashes differ in at most {} of 64 bits",
             "dhash_radius": "Second candidate search (difference hash): at most {} of 64 bits",
+            "crop_window_radius": "Cropped copies: a window of the picture within {} of 64 bits",
+            "rotation_radius": "Pages turned a quarter or half: the turned hash within {} of 64 bits",
             "same_image_score": "Same picture: pixel correlation of at least {}",
             "near_identical_score": "Near-identical shot: pixel correlation of at least {}",
             "tile_difference_limit": "No area of the picture may differ by more than {} (0 to 1)",

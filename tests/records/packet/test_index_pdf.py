@@ -190,3 +190,13 @@ def test_poppler_reads_the_same_bates_numbers(rendered, tmp_path):
     for item in packet.items:
         if item.bates:
             assert item.bates in text
+
+
+def test_every_hash_search_radius_is_explained_in_words():
+    from dedupe.settings import MatchSettings
+    from records.packet.data import MatchExplanation
+
+    s = MatchSettings()
+    lines = [what for what, _ in MatchExplanation.from_settings(s.as_dict()).thresholds]
+    assert f"Cropped copies: a window of the picture within {s.crop_window_radius} of 64 bits" in lines
+    assert f"Pages turned a quarter or half: the turned hash within {s.rotation_radius} of 64 bits" in lines
