@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,9 +26,20 @@ def _planted(seed: int, n: int) -> np.ndarray:
 def test_index_finds_every_hash_within_radius(seed: int, radius: int) -> None:
     hashes = _planted(seed, 400)
     found = self_pairs(hashes, radius)
-    assert set(zip(found.query.tolist(), found.stored.tolist(), strict=True)) == brute_force_pairs(
-        hashes, radius
-    )
+    pairs = list(zip(found.query.tolist(), found.stored.tolist(), strict=True))
+    assert set(pairs) == brute_force_pairs(hashes, radius)
+    assert len(pairs) == len(set(pairs)), "a pair near in several blocks is reported once"
+
+
+@pytest.mark.parametrize("blocks", [3, 4, 5, 6, 8])
+def test_every_block_layout_finds_the_same_pairs_once(blocks: int) -> None:
+    # The layouts the block-count choice picks between, including uneven widths (22/21/21).
+    hashes = _planted(11, 600)
+    index = HammingIndex(hashes, radius=11, blocks=blocks)
+    found = index.join(hashes)
+    pairs = [(q, s) for q, s in zip(found.query.tolist(), found.stored.tolist(), strict=True) if q < s]
+    assert sorted(pairs) == sorted(brute_force_pairs(hashes, 11))
+    assert len(found.query) == 2 * len(pairs) + len(hashes)  # both senses, and each hash itself
 
 
 def test_reported_distances_are_hamming_distances() -> None:
