@@ -45,6 +45,8 @@ os.environ.setdefault("PACKETDESK_VAR_DIR", str(ROOT / "var" / "bench-library"))
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
+from dedupe.types import FINGERPRINT_ALGORITHM_VERSION  # noqa: E402
+
 DEPARTMENTS = 40
 REQUESTS = 200
 PORT = 8765
@@ -145,7 +147,7 @@ def load(conn: psycopg.Connection, start: int, stop: int, radius: int, rng: rand
                 blocks = [(value >> s) & 0xFFFF for s in (48, 32, 16, 0)]
                 copy.write_row(
                     (
-                        sha, 0, "pd-fp-1", "", "JPEG", hashlib.sha256(sha.encode()).hexdigest(), 4000, 3000,
+                        sha, 0, FINGERPRINT_ALGORITHM_VERSION, "", "JPEG", hashlib.sha256(sha.encode()).hexdigest(), 4000, 3000,
                         signed(value), signed(rng.getrandbits(64)), *blocks, 0.8,
                         False, False, b"", 0, 0, b"",
                         f"2024-03-{1 + n % 28:02d}T10:00:00", "exif_datetime_original", "", "", "", "[]",

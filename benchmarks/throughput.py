@@ -1,9 +1,12 @@
 """Fingerprinting throughput against a bare draft decode and the naive imagehash baseline.
 
 Generates N phone-like 12-MP JPEGs once (skimage photos upscaled to 4032x3024 with light
-sensor noise and camera EXIF, quality 90), then times on one core:
+sensor noise and camera EXIF, quality 90), then times on one core, in two interleaved
+passes ((a) with (b), then (b) with (c), so the 12-MP naive decode never sits between (a)
+and (b) and cools their caches):
 (a) a bare draft-mode decode, (b) the engine's `fingerprint_file`, (c) the naive
-`imagehash.phash(Image.open(path))`, and (d) the engine on 2 processes. Peak RSS of a
+`imagehash.phash(Image.open(path))`, and (d) the engine and the bare decode on 2
+processes (the bare decode's speed-up is the most this machine gives). Peak RSS of a
 fresh process fingerprinting 1/4, 1/2 and all of the images shows memory is flat.
 
     .venv/bin/python benchmarks/throughput.py [--images 40] [--keep DIR]
@@ -124,27 +127,45 @@ def main() -> None:
         )
 
         print(load_line())
-        bare, ours, baseline = time_per_image([bare_draft_decode, engine, naive], paths)
+        # Two interleaved passes, each comparing a pair of like cost: the naive baseline
+        # decodes 12 MP and evicts every cache, so timing it between the bare decode and the
+        # engine would charge the engine (which runs more code) a cold start per image.
+        bare, ours = time_per_image([bare_draft_decode, engine], paths)
+        ours_beside_naive, baseline = time_per_image([engine, naive], paths)
         print(f"(a) bare draft decode (1/8)       {bare:7.2f} ms/image  {1000 / bare:6.1f} images/s per core")
         print(f"(b) engine fingerprint_file       {ours:7.2f} ms/image  {1000 / ours:6.1f} images/s per core")
         per_core = f"{1000 / baseline:6.1f} images/s per core"
         print(f"(c) naive imagehash.phash(open)   {baseline:7.2f} ms/image  {per_core}")
         print(f"    engine / bare draft  = {ours / bare:.2f}  (target <= 1.3)")
-        print(f"    naive / engine       = {baseline / ours:.2f}  (target >= 4)")
+        print(
+            f"    naive / engine       = {baseline / ours_beside_naive:.2f}  (target >= 4; engine timed beside "
+            f"naive: {ours_beside_naive:.2f} ms)"
+        )
 
-        one_start = time.perf_counter()
-        for path in paths:
-            engine(path)
-        one_core = time.perf_counter() - one_start
+        # Scaling: the same work on one process and on two, for the engine and for the bare
+        # decode; the bare decode's own speed-up is what this machine allows (shared cache,
+        # memory bus, clock boost), so the engine's is judged against it.
+        rounds = paths * 3  # ~2 s per measurement: long enough that pool start-up is noise
         with context.Pool(2) as pool:
             pool.map(engine, paths[:2])  # start-up and imports are not throughput
-            two_start = time.perf_counter()
-            pool.map(engine, paths, chunksize=4)
-            two_procs = time.perf_counter() - two_start
+            speed_ups = {}
+            for function in (bare_draft_decode, engine):
+                one_start = time.perf_counter()
+                for path in rounds:
+                    function(path)
+                one_core = time.perf_counter() - one_start
+                two_start = time.perf_counter()
+                pool.map(function, rounds, chunksize=4)
+                two_procs = time.perf_counter() - two_start
+                speed_ups[function] = one_core / two_procs
         print(
-            f"(d) engine, 2 processes           {two_procs * 1000 / len(paths):7.2f} ms/image  "
-            f"{len(paths) / two_procs:6.1f} images/s  speed-up {one_core / two_procs:.2f}x "
-            f"over 1 process ({len(paths) / one_core:.1f} images/s)"
+            f"(d) engine, 2 processes           {two_procs * 1000 / len(rounds):7.2f} ms/image  "
+            f"{len(rounds) / two_procs:6.1f} images/s  speed-up {speed_ups[engine]:.2f}x "
+            f"over 1 process ({len(rounds) / one_core:.1f} images/s)"
+        )
+        print(
+            f"    bare draft decode, 2 processes: speed-up {speed_ups[bare_draft_decode]:.2f}x; "
+            f"engine's share of it = {speed_ups[engine] / speed_ups[bare_draft_decode]:.2f}"
         )
 
         print(load_line())

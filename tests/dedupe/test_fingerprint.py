@@ -116,6 +116,16 @@ def test_one_changed_pixel_changes_the_pixel_sha256():
     )
 
 
+@pytest.mark.parametrize("size", [(451, 300), (1700, 1000)], ids=["in one piece", "in strips"])
+def test_pixel_sha256_covers_the_documented_bytes(size: tuple[int, int]) -> None:
+    # The recipe is part of the fingerprint version (stored hashes are compared with new
+    # ones): the header line, then the RGB rows as Pillow's tobytes() gives them.
+    rng = np.random.default_rng(7)
+    photo = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), "RGB")
+    expected = hashlib.sha256(f"pd-px1|{size[0]}x{size[1]}|1/1|".encode() + photo.tobytes()).hexdigest()
+    assert fingerprint_of(png_bytes(photo), "a.png").pixel_sha256 == expected
+
+
 def test_jpeg_recompressed_at_another_quality_has_another_pixel_sha256():
     photo = skimage_photo("chelsea.png")
     assert (

@@ -8,6 +8,7 @@ from django.utils import timezone
 from dedupe import runs
 from dedupe.decisions import choose_authoritative, merge_groups, split_member
 from dedupe.models import DedupeRun, DuplicateGroup, ImageFingerprint, ItemImage, PairChunk, RunState
+from dedupe.types import FINGERPRINT_ALGORITHM_VERSION
 from records.errors import Conflict
 from records.models import AuditEvent, RequestStatus
 from records.selectors import current_groups
@@ -277,3 +278,24 @@ def test_an_accepted_group_is_audited_and_stays_accepted_while_a_rerun_leaves_it
     assert again.accepted_by == clerk and again.accepted_at is not None
     other = DuplicateGroup.objects.get(run=rerun, authoritative__key="PLN/IMG_20240312_101502.jpg")
     assert other.accepted_at is None
+
+
+def _as_if_fingerprinted_by_an_older_release() -> None:
+    ImageFingerprint.objects.update(algorithm_version="pd-fp-0")
+
+
+def test_after_a_fingerprint_upgrade_a_rerun_fingerprints_again_and_keeps_its_groups(
+    queue, django_capture_on_commit_callbacks
+):
+    clerk, rr = gathered_request()
+    run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    first = groups_by_authority(clerk, rr)
+    blobs = ImageFingerprint.objects.values("blob_id").distinct().count()
+    _as_if_fingerprinted_by_an_older_release()
+    rerun = run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
+    assert rerun.blobs_total == blobs
+    assert groups_by_authority(clerk, rr) == first
+    assert all(
+        image.fingerprint.algorithm_version == FINGERPRINT_ALGORITHM_VERSION
+        for image in ItemImage.objects.filter(item__request=rr).select_related("fingerprint")
+    )
