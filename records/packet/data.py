@@ -116,7 +116,7 @@ class PacketItem:
     thumbnail_jpeg: bytes | None = field(default=None, repr=False)
     extension: str = ""  # of the delivered file, e.g. ".jpg"
     description: str = ""  # for the withholding log; never the file name by default
-    delivered_sha256: str | None = None  # of the redacted copy that goes out, beside the original's
+    delivered_sha256: str | None = None  # of the copy that goes out (a page alone, or redacted)
 
     @property
     def is_redacted(self) -> bool:

@@ -7,14 +7,18 @@ can be produced from a folder of department sub-folders without the web app.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from dedupe.sniff import usual_extension
 from dedupe.types import DedupeResult, Fingerprint, SourceFile
 
 from .data import ItemStatus as Fate
 from .data import MatchExplanation, Packet, PacketGroup, PacketItem, PacketRequest, assign_bates
+from .delivered import as_delivered, file_of, page_of, write_delivered_copy
 
 
 def _item(fp: Fingerprint, **fate) -> PacketItem:
@@ -119,11 +123,21 @@ def packet_from_result(
     )
 
 
-def delivered_files(packet: Packet, sources: Sequence[SourceFile]) -> list[tuple[str, str]]:
-    """(Bates file name, file on disk) for every item that goes out."""
+def write_delivered_files(packet: Packet, sources: Sequence[SourceFile], folder: Path) -> Packet:
+    """Write every produced item's file into `folder` under its Bates name; the packet as delivered.
+
+    A single-page file goes out byte for byte; a page of a multi-page file as that page
+    alone (records/packet/delivered.py), with its own SHA-256 and extension in the packet.
+    """
     disk = {s.key: s.disk_path for s in sources}
-    files = []
+    items = []
     for item in packet.items:
         if item.bates:
-            files.append((f"{item.bates}{item.extension}", disk[item.path.split("#page=", 1)[0]]))
-    return files
+            source = disk[file_of(item.path)]
+            copy = write_delivered_copy(source, page_of(item.path), (), folder / item.bates)
+            if copy is None:
+                shutil.copyfile(source, folder / f"{item.bates}{item.extension}")
+            else:
+                item = as_delivered(item, copy)
+        items.append(item)
+    return replace(packet, items=tuple(items))

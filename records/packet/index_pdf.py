@@ -271,8 +271,14 @@ class ItemRow(Flowable):
         lines: list[Line] = [("SHA-256", SANS, 5.8, MUTED)]
         lines += [(t, MONO, 6.0, INK) for t in wrap_line(digest, MONO, 6.0, width, 3)]
         if self.item.delivered_sha256:
-            # The redacted copy is a new file; its own digest lets a recipient check it.
-            lines.append(("SHA-256 of the redacted copy", SANS, 5.8, MUTED))
+            # A redacted copy, or a page delivered alone, is a new file; its own digest lets
+            # a recipient check it.
+            label = (
+                "SHA-256 of the redacted copy"
+                if self.item.is_redacted
+                else "SHA-256 of the page as delivered"
+            )
+            lines.append((label, SANS, 5.8, MUTED))
             lines += [
                 (t, MONO, 6.0, INK)
                 for t in wrap_line(printable(self.item.delivered_sha256), MONO, 6.0, width, 3)

@@ -113,13 +113,13 @@ def build_manifest(packet: Packet) -> dict[str, Any]:
         }
         if item.relation:
             entry["relation"] = item.relation
+        if item.delivered_sha256:  # a page delivered alone, or a redacted copy: not the gathered bytes
+            entry["delivered_sha256"] = item.delivered_sha256
         if item.is_redacted:
             entry["redactions"] = {
                 "count": item.redaction_count,
                 "exemptions": [c.label for c in item.citations],
             }
-            if item.delivered_sha256:
-                entry["delivered_sha256"] = item.delivered_sha256
         if item.is_withheld_in_full or item.is_redacted:
             entry["withholding"] = [
                 {"exemption": c.exemption, "section": c.section, "responsible": c.responsible}

@@ -104,11 +104,12 @@ def prepare_packet(
             "exemption", "withheld_by"
         )
     }
-    redactions: dict[int, list[Redaction]] = {}
+    # By item and page: a page of a multi-page file goes out alone, with its own boxes only.
+    redactions: dict[tuple[int, int], list[Redaction]] = {}
     for redaction in Redaction.objects.filter(item__request=records_request, confirmed=True).select_related(
         "exemption", "created_by"
     ):
-        redactions.setdefault(redaction.item_id, []).append(redaction)
+        redactions.setdefault((redaction.item_id, redaction.page), []).append(redaction)
     # A withheld record is withheld in every copy: its duplicates must not deliver it.
     withheld_groups: dict[int, Withholding] = {}
     images = list(
@@ -167,7 +168,7 @@ def prepare_packet(
             fate = Fate.WITHHELD
             extra["withholding"] = _citation(withholding.exemption, withholding.withheld_by)
             extra["description"] = withholding.note or f"Image from {common['department_name']}"
-        boxes = redactions.get(item.pk, [])
+        boxes = redactions.get((item.pk, image.page), [])
         if boxes:
             extra["redaction_count"] = len(boxes)
             extra["redaction_exemptions"] = tuple(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageOps
 
 REDACTION_FILL = (0, 0, 0)
 
@@ -32,31 +33,36 @@ class Box:
         return Box(left, top, right - left, bottom - top)
 
 
-def burn_redactions(original: bytes, boxes: Sequence[Box], page: int = 0) -> tuple[bytes, str]:
-    """The redacted copy's bytes and its extension (".jpg" or ".png").
+# Modes a PNG holds as they are; any other (palette, CMYK, float...) goes out as RGB(A).
+_LOSSLESS_MODES = ("1", "L", "LA", "I;16", "RGB", "RGBA")
+# Black, opaque, in each mode kept.
+_FILL = {"1": 0, "L": 0, "LA": (0, 255), "I;16": 0, "RGB": (0, 0, 0), "RGBA": (0, 0, 0, 255)}
 
-    JPEG originals stay JPEG (quality 95, no metadata); everything else becomes PNG, which
-    is lossless and carries no EXIF unless asked to.
+
+def burn_redactions(source: bytes | Path, boxes: Sequence[Box], page: int = 0) -> tuple[bytes, str]:
+    """The copy's bytes and its extension (".jpg" or ".png"): one page, upright, boxes black.
+
+    `page` is 1-based for a page of a multi-page file (that page alone is copied), 0 for a
+    single-page file. JPEG originals stay JPEG (quality 95, no metadata); everything else
+    becomes PNG, lossless and without EXIF, keeping a bilevel, grey or 16-bit page as it was.
     """
-    with Image.open(io.BytesIO(original)) as source:
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as opened:
         if page:
-            source.seek(page - 1)
-        fmt = source.format
-        upright = ImageOps.exif_transpose(source)
-        image = (
-            upright.convert("RGB")
-            if fmt == "JPEG"
-            else upright.convert("RGBA" if "A" in upright.mode else "RGB")
-        )
-    draw = ImageDraw.Draw(image)
+            opened.seek(page - 1)
+        fmt = opened.format
+        upright = ImageOps.exif_transpose(opened)
+        if fmt == "JPEG":
+            image = upright.convert("RGB")
+        elif upright.mode in _LOSSLESS_MODES:
+            image = upright.copy()  # the copy outlives the file it was read from
+        else:
+            transparent = "A" in upright.mode or "transparency" in upright.info
+            image = upright.convert("RGBA" if transparent else "RGB")
     for box in boxes:
         clipped = box.clipped(image.size)
-        if clipped is None:
-            continue
-        fill = REDACTION_FILL + ((255,) if image.mode == "RGBA" else ())
-        draw.rectangle(
-            (clipped.x, clipped.y, clipped.x + clipped.width - 1, clipped.y + clipped.height - 1), fill=fill
-        )
+        if clipped is not None:
+            right, bottom = clipped.x + clipped.width, clipped.y + clipped.height
+            image.paste(_FILL.get(image.mode, REDACTION_FILL), (clipped.x, clipped.y, right, bottom))
     out = io.BytesIO()
     if fmt == "JPEG":
         image.save(out, "JPEG", quality=95, subsampling=0)

@@ -130,8 +130,9 @@ def _local_copy(name: str, stack) -> str:
 
 def build(packet_id: int) -> None:
     """Render and store the packet (idempotent: a finished build is left as it is)."""
-    from records.packet.bag import file_sha256
+    from records.packet.delivered import as_delivered, page_of
     from records.packet.prepare import prepare_packet
+    from records.services.redaction import delivered_copy_path
 
     packet = Packet.objects.select_related("request").get(pk=packet_id)
     if packet.state != PacketState.BUILDING:
@@ -141,19 +142,22 @@ def build(packet_id: int) -> None:
     prepared = prepare_packet(records_request, run, every_copy=packet.every_copy)
     items = {i.pk: i for i in GatheredItem.objects.filter(request=records_request).select_related("blob")}
     with contextlib.ExitStack() as stack:
-        # Redacted copies first: their own SHA-256 goes into the index and the manifest.
+        # Copies made for an item (a page alone, a redacted copy) first: their own SHA-256
+        # goes into the index and the manifest.
         sources: dict[str, str] = {}
+        originals: dict[int, str] = {}  # one local copy per file, whatever its page count
         delivered_items = []
         for item in prepared.packet.items:
             if item.bates:
                 stored = items[prepared.item_ids[item.path]]
-                source, redacted = _delivered_source(stored, stack)
-                sources[item.path] = source
-                if redacted:
-                    # Burned copies are JPEG or PNG whatever the original was; name them so.
-                    item = dataclasses.replace(
-                        item, delivered_sha256=file_sha256(Path(source)), extension=Path(source).suffix
-                    )
+                if stored.pk not in originals:
+                    originals[stored.pk] = _local_copy(stored.blob.file.name, stack)
+                original = originals[stored.pk]
+                copy = delivered_copy_path(stored, page_of(item.path), original, stack)
+                sources[item.path] = copy or original
+                if copy is not None:
+                    # A page alone or a burned copy: JPEG or PNG whatever the original was.
+                    item = as_delivered(item, Path(copy))
             delivered_items.append(item)
         data = dataclasses.replace(prepared.packet, items=tuple(delivered_items))
         zip_name, index_name, letter_name, digest, zip_size = _render_and_store(packet, data, sources, stack)
@@ -222,16 +226,6 @@ def _mark_ready(
             request=records_request,
             details={"version": locked.version, "zip_sha256": digest, **locked.counts},
         )
-
-
-def _delivered_source(item: GatheredItem, stack) -> tuple[str, bool]:
-    """The file that goes out for an item (original bytes, or its redacted copy), and whether redacted."""
-    from records.services.redaction import redacted_copy_path
-
-    redacted = redacted_copy_path(item, stack)
-    if redacted is not None:
-        return redacted, True
-    return _local_copy(item.blob.file.name, stack), False
 
 
 def fail_build(packet_id: int, error: str) -> None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from pathlib import Path
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from ..errors import InvalidInput, NotPermitted
 from ..models import Exemption, GatheredItem, Redaction
-from ..packet.redact import Box, burn_redactions, map_box
+from ..packet.delivered import needs_own_copy, write_delivered_copy
+from ..packet.redact import Box, map_box
 from ..roles import is_clerk
 from .audit import record_event
 
@@ -167,15 +168,17 @@ def redact(
     return created, mapped
 
 
-def redacted_copy_path(item: GatheredItem, stack: contextlib.ExitStack) -> str | None:
-    """A temporary file holding the item's redacted copy, or None when it has no redactions."""
-    boxes = list(item.redactions.filter(confirmed=True))
-    if not boxes:
+def delivered_copy_path(
+    item: GatheredItem, page: int, source: str, stack: contextlib.ExitStack
+) -> str | None:
+    """A temporary file holding what goes out for one page of an item, or None for its original.
+
+    `source` is the item's file on local disk. A page of a multi-page file always gets its
+    own copy; a single-page file only when it has confirmed redactions.
+    """
+    boxes = [Box(b.x, b.y, b.width, b.height) for b in item.redactions.filter(confirmed=True, page=page)]
+    if not needs_own_copy(page, boxes):
         return None
-    with default_storage.open(item.blob.file.name, "rb") as fh:
-        original = fh.read()
-    data, ext = burn_redactions(original, [Box(b.x, b.y, b.width, b.height) for b in boxes], boxes[0].page)
-    tmp = stack.enter_context(tempfile.NamedTemporaryFile(suffix=ext))  # noqa: SIM115 - the stack closes it
-    tmp.write(data)
-    tmp.flush()
-    return tmp.name
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    copy = write_delivered_copy(source, page, boxes, folder / f"item-{item.pk}-page-{page}")
+    return str(copy) if copy is not None else None

@@ -24,7 +24,7 @@ from records.models import Exemption, GatheredItem, Packet, PacketState
 from records.packet.redact import Box, map_box
 from records.services import packets
 from records.services.intake import gather_files
-from records.services.redaction import add_redaction, apply_to_group, confirm_redaction, redacted_copy_path
+from records.services.redaction import add_redaction, apply_to_group, confirm_redaction, delivered_copy_path
 from tests.dedupe.images import exif_with, jpeg_bytes, png_bytes, skimage_photo
 from tests.dedupe_runs.helpers import InProcessQueue, gathered_request
 
@@ -100,7 +100,7 @@ def mask(shape: tuple[int, ...], box: Box, grow: int = 0) -> np.ndarray:
 
 def burned_copy(gathered: GatheredItem) -> bytes:
     with contextlib.ExitStack() as stack:
-        path = redacted_copy_path(gathered, stack)
+        path = delivered_copy_path(gathered, 0, default_storage.path(gathered.blob.file.name), stack)
         assert path is not None, "the item has no confirmed redaction"
         with open(path, "rb") as fh:
             return fh.read()

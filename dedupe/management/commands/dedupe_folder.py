@@ -9,7 +9,6 @@ against any folder without a request being opened.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ def dedupe_folder(
     """Dedupe `root`; write OUT/manifest.json, OUT/manifest.csv and (with `packet`) the packet."""
     from django.conf import settings
 
-    from records.packet.from_engine import delivered_files, packet_from_result
+    from records.packet.from_engine import packet_from_result, write_delivered_files
     from records.packet.index_pdf import render_index_pdf
 
     sources = sources_from_folder(root)
@@ -58,11 +57,11 @@ def dedupe_folder(
         for entry in manifest["items"]:
             key = f"{entry['path']}#page={entry['page']}" if entry.get("page") else entry["path"]
             entry["bates"] = bates.get(key)
-        (target / "index.pdf").write_bytes(render_index_pdf(prepared))
         files = target / "files"
         files.mkdir(exist_ok=True)
-        for name, source in delivered_files(prepared, sources):
-            shutil.copyfile(source, files / name)
+        # Files first: a page delivered alone has its own SHA-256, which the index lists.
+        prepared = write_delivered_files(prepared, sources, files)
+        (target / "index.pdf").write_bytes(render_index_pdf(prepared))
     (target / "manifest.json").write_text(manifest_json(manifest), encoding="utf-8")
     (target / "manifest.csv").write_text(manifest_csv(manifest), encoding="utf-8")
     return result

@@ -8,7 +8,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from dedupe.management.commands.dedupe_folder import dedupe_folder
-from tests.dedupe.images import jpeg_bytes, skimage_photo
+from tests.dedupe.images import jpeg_bytes, letter_page, multipage_tiff, skimage_photo
 
 
 def test_a_folder_becomes_a_packet_with_bates_named_files_and_an_index(tmp_path):
@@ -34,3 +34,21 @@ def test_a_folder_becomes_a_packet_with_bates_named_files_and_an_index(tmp_path)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO((out / "index.pdf").read_bytes())).pages)
     assert "CITY-000002" in text and "<font size=80>notes.txt" in text
     assert Image.open(out / "files" / "CITY-000002.jpg").size == (451, 300)  # the cat, unchanged
+
+
+def test_each_page_of_a_multi_page_file_goes_out_alone_under_its_own_bates_number(tmp_path):
+    root = tmp_path / "gathered"
+    (root / "PLN").mkdir(parents=True)
+    pages = [letter_page(lines=30).convert("L"), letter_page(lines=8).convert("L")]
+    (root / "PLN" / "permit.tif").write_bytes(multipage_tiff(pages))
+    out = tmp_path / "out"
+    dedupe_folder(root, out, jobs=1, bates_prefix="CITY")
+    delivered = sorted((out / "files").iterdir())
+    assert [p.name for p in delivered] == ["CITY-000001.png", "CITY-000002.png"]
+    for page, path in zip(pages, delivered, strict=True):
+        with Image.open(path) as im:
+            assert getattr(im, "n_frames", 1) == 1
+            assert im.tobytes() == page.tobytes()
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO((out / "index.pdf").read_bytes())).pages)
+    own = hashlib.sha256(delivered[1].read_bytes()).hexdigest()
+    assert own[:16] in text.replace("\n", "")  # the index cites the copy that went out
