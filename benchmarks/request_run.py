@@ -207,25 +207,11 @@ class Worker:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
+        from packetdesk.celery import worker_command
+
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "packetdesk",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(self.concurrency),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"bench-c{self.concurrency}-{os.getpid()}@%h",
-            ],
+            worker_command(self.concurrency, f"bench-c{self.concurrency}-{os.getpid()}@%h"),
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from packetdesk.celery import worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,23 +57,7 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "packetdesk",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(self.concurrency),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"test-worker-{os.getpid()}@%h",
-            ],
+            worker_command(self.concurrency, f"test-worker-{os.getpid()}@%h"),
             cwd=ROOT,
             env=self.env(),
             stdout=self.log,
