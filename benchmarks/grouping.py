@@ -34,7 +34,6 @@ import itertools
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -43,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from harness import peak_rss_mb
 
 from dedupe.types import CaptureDate, CaptureDateSource, Fingerprint, ImageMetadata
 
@@ -165,7 +165,7 @@ def run_one(n: int) -> dict:
     groups = group_fingerprints(fps)
     seconds = time.perf_counter() - start
     grouped = {k for g in groups for k in g.keys}
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {"n": n, "seconds": seconds, "peak_rss_mb": rss_mb, "groups": len(groups), "grouped": len(grouped),
             "planted": planted, "planted_grouped": len(grouped & planted_keys),
             "load": os.getloadavg()}  # fmt: skip

@@ -45,3 +45,16 @@ def stop_process_group(process: subprocess.Popen | None, grace: float) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, its own memory map's high-water mark.
+
+    Not getrusage's ru_maxrss: Linux carries the parent's peak into a child over fork and
+    exec, so a "fresh" benchmark process started from a large one would report the parent's.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")

@@ -16,7 +16,6 @@ import argparse
 import io
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness import peak_rss_mb
 from PIL import Image, ImageDraw
 
 from records.packet.data import (
@@ -241,7 +241,7 @@ def run_variant(variant: str, n: int) -> dict:
         pdf = naive_index(replace(packet, items=tuple(replace(i, thumbnail_jpeg=None) for i in packet.items)))
         out["render_s"] = round(time.perf_counter() - built, 2)
         out["pdf_bytes"] = len(pdf)
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return out
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import imagehash
 import numpy as np
-from harness import load_line
+from harness import load_line, peak_rss_mb
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -103,7 +102,7 @@ def rss_probe(paths: list[str], queue: mp.Queue) -> None:
     for count, path in enumerate(paths, start=1):
         engine(path)
         if count in marks:
-            queue.put((count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+            queue.put((count, peak_rss_mb()))
     queue.put(None)
 
 

@@ -74,14 +74,17 @@ def dedupe_folder_in_its_own_process(folder: Path, out: Path) -> float:
     """Run `manage.py dedupe_folder` in a fresh process; its peak RSS in MB.
 
     Its own peak, not the test run's: a process's peak only ever grows, so measuring in the
-    pytest process would charge this test with whatever ran before it.
+    pytest process would charge this test with whatever ran before it. Read as VmHWM, the
+    high-water mark of the process's own memory map: getrusage's ru_maxrss would carry the
+    pytest process's peak over the fork and exec.
     """
     code = (
-        "import resource, runpy, sys\n"
+        "import re, runpy, sys\n"
         "folder, out = sys.argv[1:]\n"
         "sys.argv = ['manage.py', 'dedupe_folder', folder, '--out', out, '--jobs', '1']\n"
         "runpy.run_path('manage.py', run_name='__main__')\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(folder), str(out)],
