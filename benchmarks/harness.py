@@ -33,6 +33,17 @@ def ensure_database(name: str) -> None:
             print(f"created database {name}")
 
 
+def recreate_database(name: str) -> None:
+    """Drop the PostgreSQL database `name` (if any) and create it empty: a run that adds rows
+    (the city's library grows with every upload) must not be slowed by the last run's."""
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+        print(f"created database {name} (empty)")
+
+
 def stop_process_group(process: subprocess.Popen | None, grace: float) -> None:
     """SIGTERM a process started with start_new_session=True and its children; SIGKILL after `grace` s."""
     if process is None or process.poll() is not None:

@@ -1,9 +1,10 @@
 """Load on the web app: department systems pushing images over the REST API while clerks read pages.
 
-Starts the app under gunicorn on loopback (2 sync workers, DEBUG off, PostgreSQL in a
-dedicated database migrated here, Redis as the broker), loads the demo office, issues one
-API token per client and sets every department's upload policy to "flag" (each upload is
-fingerprinted and checked against the city's library, then stored). Then:
+Starts the app under gunicorn on loopback (gunicorn.conf.py, as the Procfile runs it: 2
+sync workers; DEBUG off, PostgreSQL in a dedicated database migrated here, Redis as
+the broker), loads the demo office, issues one API token per client and sets every
+department's upload policy to "flag" (each upload is fingerprinted and checked against the
+city's library, then stored). Then:
 
   baseline  one department client uploading serially (--baseline-seconds)
   load      20 department clients uploading concurrently plus 3 clerks (session login,
@@ -40,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import requests
-from harness import ensure_database, heading, load_line, stop_process_group
+from harness import heading, load_line, recreate_database, stop_process_group
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +128,7 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """`gunicorn packetdesk.wsgi` with 2 workers on loopback, its process group stopped on exit."""
+    """`gunicorn packetdesk.wsgi` (gunicorn.conf.py) on loopback, its process group stopped on exit."""
 
     def __init__(self, env: dict[str, str], port: int, workers: int):
         self.env, self.port, self.workers = env, port, workers
@@ -146,12 +147,8 @@ class Gunicorn:
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(self.workers),
-                "--timeout",
-                "120",
-                "--graceful-timeout",
-                "10",
-                "--backlog",
-                "256",
+                # Everything else (threads, timeouts, backlog, access log) from
+                # gunicorn.conf.py, as the Procfile runs it.
             ],
             cwd=ROOT,
             env=self.env,
@@ -386,7 +383,7 @@ def main() -> None:
 
     env = environment(args)
     os.environ.update(env)
-    ensure_database(args.database)
+    recreate_database(args.database)
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "load_demo")
 
