@@ -49,6 +49,10 @@ MAX_PAGES_PER_FILE = 1000
 # scale (1/8, 1/4, 1/2) whose result is still at least this long, so hashes (32 px),
 # the 64-px thumbnail and the preview all come from that one small decode.
 PREVIEW_SIZE = 256
+# Document-like pages also keep a grey view this large (longest side) for the sharper
+# check (dedupe.fingerprint, dedupe.verify): handwriting 18 px high on a letter-size scan
+# is ~10 px here, where the 256-px preview blurs it into grey bars.
+DOCUMENT_VIEW_SIZE = 640
 
 # Pillow's format names for what `sniff_format` detects; opening with only the detected
 # plugin means a file can never be decoded as something other than what it is.
@@ -238,7 +242,11 @@ def decode_frame(im: Image.Image, *, key: str, page: int | None, file_format: st
     quantization = getattr(im, "quantization", None) if file_format == "JPEG" else None
     if file_format == "JPEG":
         # One DCT-scaled decode at 1/2, 1/4 or 1/8: the decode is the cost, not the hashing.
-        im.draft("RGB", draft_target(width, height))
+        # A greyscale JPEG is nearly always a scanned page: decoded large enough for the
+        # document view (one channel costs a third of colour), so forms scanned to JPEG get
+        # the sharper check too.
+        longest = DOCUMENT_VIEW_SIZE if im.mode == "L" else PREVIEW_SIZE
+        im.draft(im.mode if im.mode == "L" else "RGB", draft_target(width, height, longest))
     im.load()
     decode_scale = max(1, round(width / im.size[0]))
     rgb = to_srgb(im, info.get("icc_profile"))
@@ -261,15 +269,12 @@ def decode_frame(im: Image.Image, *, key: str, page: int | None, file_format: st
     )
 
 
-def draft_target(width: int, height: int) -> tuple[int, int]:
-    """The size to ask JPEG draft mode for: the preview's size, aspect kept, never below 1."""
-    longest = max(width, height)
-    if longest <= PREVIEW_SIZE:
+def draft_target(width: int, height: int, longest: int = PREVIEW_SIZE) -> tuple[int, int]:
+    """The size to ask JPEG draft mode for: `longest` on the long side, aspect kept, never below 1."""
+    if max(width, height) <= longest:
         return width, height
-    return (
-        max(1, math.ceil(width * PREVIEW_SIZE / longest)),
-        max(1, math.ceil(height * PREVIEW_SIZE / longest)),
-    )
+    scale = longest / max(width, height)
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 def _orientation(exif: Image.Exif) -> int:

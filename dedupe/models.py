@@ -54,6 +54,8 @@ class ImageFingerprint(models.Model):
     thumb_width = models.PositiveSmallIntegerField(default=0)
     thumb_height = models.PositiveSmallIntegerField(default=0)
     preview_jpeg = models.BinaryField(default=b"")
+    # Document-like pages only (Fingerprint.document_view): the sharper check's grey view.
+    document_view = models.BinaryField(default=b"")
     jpeg_quality = models.PositiveSmallIntegerField(null=True)
     # Metadata embedded in the bytes (not in the name): the same for every copy of the blob.
     capture_date = models.CharField(max_length=32, blank=True, help_text="ISO 8601 wall-clock time.")

@@ -87,9 +87,16 @@ class MatchSettings:
     # lower the correlation of an area without much residual. Measured: re-scans, q60
     # re-encodes, crops and turned scans of letters and forms <= 12.6; one word changed on
     # a form ("Pass" -> "Fail") 13.9; different forms on one template >= 24. The margin
-    # below one changed word is thin; a finer check needs a sharper view than 256 px.
+    # below one changed word is thin; the sharper view below covers it when both pages have one.
     document_residual_floor: float = 13.0
     document_tiles_allowed_to_differ: int = 0
+    # ... and when both pages keep a sharper view (document-like, decoded at 480 px or more:
+    # PNG, TIFF and other full decodes, and greyscale JPEG scans) and align whole (a crop's
+    # overlap is known too coarsely for it), 64-px areas of that 640-px view, each searched
+    # within 8 px after registering the page: one area whose marks correlate below 1 - this
+    # keeps the pages apart. Measured: re-scans (0.3-0.9 degree turn, 0.8-px blur, noise)
+    # <= 0.063; the demo's three forms, differing only in 18-px handwriting, >= 0.131.
+    document_view_difference_limit: float = 0.10
     # Crop tolerance: when the plain overlay does not verify, one picture is tried as a
     # crop of the other covering down to this share of each side, in steps of crop_step,
     # each scale at every shift at once (masked correlation). 0.86 covers the 8 % crops the

@@ -52,6 +52,7 @@ def rows_from_results(blob: Blob, results: Iterable[Fingerprint | Unreadable]) -
                 thumb_width=result.thumb_size[0],
                 thumb_height=result.thumb_size[1],
                 preview_jpeg=result.preview_jpeg,
+                document_view=result.document_view,
                 jpeg_quality=result.jpeg_quality,
                 capture_date=meta.capture.value.isoformat() if meta.capture.value else "",
                 capture_date_source=meta.capture.source,
@@ -121,4 +122,6 @@ def fingerprint_from_row(
             has_original_metadata=fp.has_original_metadata,
         ),
         uploaded_order=uploaded_order,
+        # Only document-like pages have one (~40 KB); the preview stays in the database.
+        document_view=bytes(fp.document_view) if fp.document_like else b"",
     )

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-# Bump when the fingerprint recipe changes, so stored fingerprints can be recomputed.
-FINGERPRINT_ALGORITHM_VERSION = "pd-fp-1"
+# Bump when the fingerprint recipe changes, so stored fingerprints can be recomputed: a
+# dedupe run re-fingerprints every blob without a fingerprint of this version.
+# pd-fp-2: document-like pages also keep a sharper view (`Fingerprint.document_view`).
+FINGERPRINT_ALGORITHM_VERSION = "pd-fp-2"
 
 
 class Relation(StrEnum):
@@ -104,6 +106,9 @@ class Fingerprint:
     metadata: ImageMetadata
     uploaded_order: int = 0
     preview_jpeg: bytes = b""  # a 256-px (longest side) JPEG for the index and review pages
+    # Document-like pages only: a grey JPEG, longest side up to 640 px (the decode's own
+    # size when smaller), for the sharper check that keeps forms on one template apart.
+    document_view: bytes = b""
     algorithm_version: str = FINGERPRINT_ALGORITHM_VERSION
 
 

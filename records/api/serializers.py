@@ -160,7 +160,9 @@ class GatheredItemDetailSerializer(GatheredItemSerializer):
     def get_fingerprints(self, item: GatheredItem) -> list[dict]:
         if not item.blob_id:
             return []
-        rows = ImageFingerprint.objects.filter(blob_id=item.blob_id).defer("thumbnail", "preview_jpeg")
+        rows = ImageFingerprint.objects.filter(blob_id=item.blob_id).defer(
+            "thumbnail", "preview_jpeg", "document_view"
+        )
         return FingerprintSerializer(rows.order_by("page"), many=True).data
 
 

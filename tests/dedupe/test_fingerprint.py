@@ -210,6 +210,26 @@ def test_scanned_page_is_document_like():
     assert fingerprint_of((SKIMAGE_DATA / "page.png").read_bytes(), "page.png").document_like is True
 
 
+def _view_size(result: Fingerprint) -> tuple[int, int]:
+    with Image.open(io.BytesIO(result.document_view)) as view:
+        assert view.mode == "L"
+        return view.size
+
+
+def test_a_page_keeps_a_sharper_grey_view_and_a_photo_none():
+    page = fingerprint_of(png_bytes(letter_page()), "clerk/letter.png")
+    assert _view_size(page) == (495, 640)  # 850 x 1100 brought to 640 px
+    assert fingerprint_of((SKIMAGE_DATA / "coffee.png").read_bytes(), "coffee.png").document_view == b""
+
+
+def test_a_greyscale_jpeg_scan_is_decoded_large_enough_for_its_view():
+    # Colour JPEGs are decoded at the preview's scale; a grey one is nearly always a scan.
+    grey = fingerprint_of(jpeg_bytes(letter_page().convert("L")), "scans/page.jpg")
+    colour = fingerprint_of(jpeg_bytes(letter_page()), "scans/page-colour.jpg")
+    assert _view_size(grey) == (495, 640)  # decoded whole, not at 1/4
+    assert _view_size(colour) == (213, 275)  # too coarse for the sharper check, which skips it
+
+
 def test_thumbnail_is_64px_grayscale_with_aspect_kept():
     result = fingerprint_of(jpeg_bytes(skimage_photo("coffee.png").resize((1200, 800))))
     assert result.thumb_size == (THUMBNAIL_SIZE, 43)
