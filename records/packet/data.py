@@ -184,6 +184,10 @@ class MatchExplanation:
             "same_image_score": "Same picture: pixel correlation of at least {}",
             "near_identical_score": "Near-identical shot: pixel correlation of at least {}",
             "tile_difference_limit": "No area of the picture may differ by more than {} (0 to 1)",
+            "document_ink_difference_limit": "Documents: what is written in each page area must correlate "
+            "to within {} of 1 (page seen at 256 px)",
+            "document_view_difference_limit": "Documents kept sharp (scans at 640 px): each 64-px area "
+            "must correlate to within {} of 1, so forms on one template stay apart",
             "burst_max_seconds": "Shots at most {} seconds apart count as one moment's burst",
             "conflict_capture_days": "Capture dates more than {} day(s) apart are flagged as a conflict",
             "conflict_place_metres": "Places more than {} metres apart are flagged as a conflict",

@@ -200,3 +200,15 @@ def test_every_hash_search_radius_is_explained_in_words():
     lines = [what for what, _ in MatchExplanation.from_settings(s.as_dict()).thresholds]
     assert f"Cropped copies: a window of the picture within {s.crop_window_radius} of 64 bits" in lines
     assert f"Pages turned a quarter or half: the turned hash within {s.rotation_radius} of 64 bits" in lines
+
+
+def test_both_document_checks_are_explained_in_words():
+    from dedupe.settings import MatchSettings
+    from records.packet.data import MatchExplanation
+
+    s = MatchSettings()
+    lines = [what for what, _ in MatchExplanation.from_settings(s.as_dict()).thresholds]
+    assert any(str(s.document_ink_difference_limit) in line and "256 px" in line for line in lines)
+    assert any(
+        str(s.document_view_difference_limit) in line and "forms on one template" in line for line in lines
+    )
