@@ -25,7 +25,7 @@ import pillow_heif
 from PIL import Image, ImageCms
 
 from dedupe.sniff import sniff_format
-from dedupe.types import SourceFile, Unreadable
+from dedupe.types import SourceFile, Unreadable, page_key
 
 # HEIC/HEIF photos from phones; libheif applies the container's rotation itself and the
 # opener resets the EXIF orientation to 1, so we never rotate a HEIF twice.
@@ -173,7 +173,7 @@ def _iter_pages(gathered: GatheredImage) -> Iterator[DecodedPage | Unreadable]:
         return
     for index in range(MAX_PAGES_PER_FILE):
         page = index + 1
-        key = f"{gathered.source.key}#page={page}"
+        key = page_key(gathered.source.key, page)
         if not _has_frame(im, index):  # also rewinds to page 1 after the multi-page probe
             return
         yield _decode_or_unreadable(gathered, im, key, page)
@@ -182,7 +182,7 @@ def _iter_pages(gathered: GatheredImage) -> Iterator[DecodedPage | Unreadable]:
         pages = f"pages {MAX_PAGES_PER_FILE + 1}–{total}" if total else f"pages after {MAX_PAGES_PER_FILE}"
         yield gathered.unreadable(
             f"{pages} were not read: PacketDesk reads at most {MAX_PAGES_PER_FILE} pages of one file",
-            key=f"{gathered.source.key}#page={MAX_PAGES_PER_FILE + 1}",
+            key=page_key(gathered.source.key, MAX_PAGES_PER_FILE + 1),
         )
 
 

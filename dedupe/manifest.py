@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from dedupe.types import DedupeResult, Group, MemberEvidence
+from dedupe.types import DedupeResult, Group, MemberEvidence, file_of_key
 
 CSV_COLUMNS = (
     "path",
@@ -35,10 +35,6 @@ CSV_COLUMNS = (
 )
 
 
-def _path(key: str) -> str:
-    return key.split("#page=", 1)[0]
-
-
 def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -> dict[str, Any]:
     """The manifest.json document for one dedupe run."""
     group_of: dict[str, Group] = {}
@@ -54,7 +50,7 @@ def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -
         ev = evidence.get(fp.key)
         capture = fp.metadata.capture
         item: dict[str, Any] = {
-            "path": _path(fp.key),
+            "path": file_of_key(fp.key),
             "department": fp.department,
             "sha256": fp.sha256,
             "bates": None,
@@ -87,7 +83,7 @@ def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -
             (  # type: ignore[arg-type]
                 u.key,
                 {
-                    "path": _path(u.key),
+                    "path": file_of_key(u.key),
                     "department": u.department,
                     "sha256": u.sha256,
                     "bates": None,
@@ -104,10 +100,10 @@ def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -
     groups = [
         {
             "id": g.id,
-            "authoritative": _path(g.authoritative),
+            "authoritative": file_of_key(g.authoritative),
             "rule": g.rule,
             "reason": g.reason,
-            "members": [_path(k) for k in sorted(g.keys)],
+            "members": [file_of_key(k) for k in sorted(g.keys)],
             "conflicts": [{"field": c.field, "description": c.description} for c in g.conflicts],
         }
         for g in sorted(result.groups, key=lambda g: g.authoritative)

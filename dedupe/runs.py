@@ -58,6 +58,7 @@ from dedupe.types import (
     Fingerprint,
     Relation,
     SourceFile,
+    page_key,
 )
 from records.errors import Conflict, NotPermitted
 from records.models import Blob, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
@@ -459,7 +460,7 @@ def sync_item_images(records_request: RecordsRequest) -> list[ItemImage]:
     for item in items:
         path = item.gathered_path
         for fp in fingerprints.get(item.sha256, []):
-            key = f"{path}#page={fp.page}" if fp.page else path
+            key = page_key(path, fp.page)
             capture, source, offset = _item_capture(fp, path)
             values = {
                 "fingerprint": fp,

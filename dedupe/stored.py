@@ -10,7 +10,15 @@ import datetime
 from collections.abc import Iterable
 
 from dedupe.models import ImageFingerprint, signed64, unsigned64
-from dedupe.types import CaptureDate, CaptureDateSource, Fingerprint, GeoPoint, ImageMetadata, Unreadable
+from dedupe.types import (
+    CaptureDate,
+    CaptureDateSource,
+    Fingerprint,
+    GeoPoint,
+    ImageMetadata,
+    Unreadable,
+    page_of_key,
+)
 from records.models import Blob
 
 
@@ -19,7 +27,7 @@ def rows_from_results(blob: Blob, results: Iterable[Fingerprint | Unreadable]) -
     rows = []
     for result in results:
         if isinstance(result, Unreadable):
-            page = int(result.key.rsplit("#page=", 1)[1]) if "#page=" in result.key else 0
+            page = page_of_key(result.key)
             rows.append(
                 ImageFingerprint(
                     blob=blob, page=page, unreadable_reason=result.reason, format=result.format or ""

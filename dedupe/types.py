@@ -15,6 +15,24 @@ from enum import StrEnum
 # pd-fp-2: document-like pages also keep a sharper view (`Fingerprint.document_view`).
 FINGERPRINT_ALGORITHM_VERSION = "pd-fp-2"
 
+# A page of a multi-page file is an item of its own, keyed "path#page=N" (N from 1).
+_PAGE_MARK = "#page="
+
+
+def page_key(path: str, page: int | None) -> str:
+    """The item key of one page of the file at `path` (the path itself for a single image)."""
+    return f"{path}{_PAGE_MARK}{page}" if page else path
+
+
+def page_of_key(key: str) -> int:
+    """The 1-based page an item key names; 0 for a single-page file."""
+    return int(key.rsplit(_PAGE_MARK, 1)[1]) if _PAGE_MARK in key else 0
+
+
+def file_of_key(key: str) -> str:
+    """The gathered file an item key names, without its page."""
+    return key.split(_PAGE_MARK, 1)[0]
+
 
 class Relation(StrEnum):
     """How a group member relates to the group's authoritative copy."""

@@ -10,25 +10,13 @@ Pure Pillow and paths, no Django: the packet build and `dedupe_folder` both use 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from .bag import file_sha256
 from .data import PacketItem
 from .redact import Box, burn_redactions
-
-_PAGE_MARK = "#page="
-
-
-def page_of(path: str) -> int:
-    """The 1-based page of an item's path ("scan.tif#page=3" -> 3); 0 for a single-page file."""
-    return int(path.rsplit(_PAGE_MARK, 1)[1]) if _PAGE_MARK in path else 0
-
-
-def file_of(path: str) -> str:
-    """The gathered file an item's path names, without its page."""
-    return path.split(_PAGE_MARK, 1)[0]
 
 
 def needs_own_copy(page: int, boxes: Sequence[Box]) -> bool:
@@ -51,8 +39,4 @@ def write_delivered_copy(source: Path | str, page: int, boxes: Sequence[Box], st
 
 def as_delivered(item: PacketItem, copy: Path) -> PacketItem:
     """The packet item as its own copy goes out: that copy's SHA-256 and extension."""
-    digest = hashlib.sha256()
-    with copy.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return replace(item, delivered_sha256=digest.hexdigest(), extension=copy.suffix)
+    return replace(item, delivered_sha256=file_sha256(copy), extension=copy.suffix)

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dedupe.sniff import usual_extension
-from dedupe.types import DedupeResult, Fingerprint, SourceFile
+from dedupe.types import DedupeResult, Fingerprint, SourceFile, file_of_key, page_of_key
 
 from .data import ItemStatus as Fate
 from .data import MatchExplanation, Packet, PacketGroup, PacketItem, PacketRequest, assign_bates
-from .delivered import as_delivered, file_of, page_of, write_delivered_copy
+from .delivered import as_delivered, write_delivered_copy
 
 
 def _item(fp: Fingerprint, **fate) -> PacketItem:
@@ -133,8 +133,8 @@ def write_delivered_files(packet: Packet, sources: Sequence[SourceFile], folder:
     items = []
     for item in packet.items:
         if item.bates:
-            source = disk[file_of(item.path)]
-            copy = write_delivered_copy(source, page_of(item.path), (), folder / item.bates)
+            source = disk[file_of_key(item.path)]
+            copy = write_delivered_copy(source, page_of_key(item.path), (), folder / item.bates)
             if copy is None:
                 shutil.copyfile(source, folder / f"{item.bates}{item.extension}")
             else:

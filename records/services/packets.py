@@ -130,7 +130,8 @@ def _local_copy(name: str, stack) -> str:
 
 def build(packet_id: int) -> None:
     """Render and store the packet (idempotent: a finished build is left as it is)."""
-    from records.packet.delivered import as_delivered, page_of
+    from dedupe.types import page_of_key
+    from records.packet.delivered import as_delivered
     from records.packet.prepare import prepare_packet
     from records.services.redaction import delivered_copy_path
 
@@ -153,7 +154,7 @@ def build(packet_id: int) -> None:
                 if stored.pk not in originals:
                     originals[stored.pk] = _local_copy(stored.blob.file.name, stack)
                 original = originals[stored.pk]
-                copy = delivered_copy_path(stored, page_of(item.path), original, stack)
+                copy = delivered_copy_path(stored, page_of_key(item.path), original, stack)
                 sources[item.path] = copy or original
                 if copy is not None:
                     # A page alone or a burned copy: JPEG or PNG whatever the original was.

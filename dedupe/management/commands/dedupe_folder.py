@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from dedupe.manifest import build_manifest, manifest_csv, manifest_json
 from dedupe.pipeline import run_dedupe, sources_from_folder
-from dedupe.types import DedupeResult
+from dedupe.types import DedupeResult, page_key
 
 
 def dedupe_folder(
@@ -55,7 +55,7 @@ def dedupe_folder(
         )
         bates = {item.path: item.bates for item in prepared.items}
         for entry in manifest["items"]:
-            key = f"{entry['path']}#page={entry['page']}" if entry.get("page") else entry["path"]
+            key = page_key(entry["path"], entry.get("page"))
             entry["bates"] = bates.get(key)
         files = target / "files"
         files.mkdir(exist_ok=True)
