@@ -24,6 +24,8 @@ from dedupe.imaging import (
     PREVIEW_SIZE,
     DecodedPage,
     GatheredImage,
+    fit_box,
+    fit_size,
     open_gathered_file,
     reason_for_error,
 )
@@ -139,10 +141,10 @@ def iter_fingerprints(source: SourceFile, data: bytes | None = None) -> Iterator
 def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
     """All the hashes of one decoded page."""
     rgb = page.image
-    preview = _fit(rgb, PREVIEW_SIZE) if max(rgb.size) > PREVIEW_SIZE else rgb
+    preview = fit_box(rgb, PREVIEW_SIZE) if max(rgb.size) > PREVIEW_SIZE else rgb
     gray = preview.convert("L")
     hash_input = np.asarray(gray.resize((_HASH_INPUT, _HASH_INPUT), Image.Resampling.LANCZOS), np.float64)
-    thumb = gray.resize(_fit_size(gray.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    thumb = gray.resize(fit_size(gray.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     thumb_pixels = np.asarray(thumb, dtype=np.uint8)
     quality = information_quality(thumb_pixels)
     document_like = is_document_like(np.asarray(gray, dtype=np.uint8), preview)
@@ -280,19 +282,7 @@ def document_view_jpeg(rgb: Image.Image) -> bytes:
     """
     gray = rgb.convert("L")
     if max(gray.size) > DOCUMENT_VIEW_SIZE:
-        gray = gray.resize(_fit_size(gray.size, DOCUMENT_VIEW_SIZE), Image.Resampling.LANCZOS)
+        gray = gray.resize(fit_size(gray.size, DOCUMENT_VIEW_SIZE), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     gray.save(buffer, "JPEG", quality=DOCUMENT_VIEW_JPEG_QUALITY, optimize=False, progressive=False)
     return buffer.getvalue()
-
-
-def _fit_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
-    width, height = size
-    scale = longest / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _fit(im: Image.Image, longest: int) -> Image.Image:
-    # An area average: from a 1/8 JPEG decode (~504 px) it is 2.5x cheaper than Lanczos and
-    # the hashes are computed from this preview with imagehash's Lanczos anyway.
-    return im.resize(_fit_size(im.size, longest), Image.Resampling.BOX)

@@ -277,6 +277,20 @@ def draft_target(width: int, height: int, longest: int = PREVIEW_SIZE) -> tuple[
     return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
+def fit_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """`size` scaled so its longest side is `longest`, aspect kept, never below 1."""
+    width, height = size
+    scale = longest / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fit_box(im: Image.Image, longest: int) -> Image.Image:
+    """`im` brought to `longest` px on its long side by an area average."""
+    # From a 1/8 JPEG decode (~504 px) the area average is 2.5x cheaper than Lanczos, and
+    # the hashes are computed from the preview with imagehash's Lanczos anyway.
+    return im.resize(fit_size(im.size, longest), Image.Resampling.BOX)
+
+
 def _orientation(exif: Image.Exif) -> int:
     try:
         value = int(exif.get(_ORIENTATION_TAG, 1))

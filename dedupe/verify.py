@@ -20,6 +20,7 @@ from PIL import Image
 from scipy.fft import irfft2, next_fast_len, rfft2
 from scipy.ndimage import gaussian_filter
 
+from dedupe.imaging import PREVIEW_SIZE, fit_box
 from dedupe.settings import MatchSettings
 from dedupe.types import Fingerprint
 
@@ -30,7 +31,6 @@ _DOC_TILES = 8
 _DOC_SHIFT = 2  # preview pixels a re-scan may be out of register by, after global alignment
 _DOC_GLOBAL_SHIFT = 8  # preview pixels searched for the page's global registration
 _FLAT_STD = 4.0  # grey levels: below this an area is blank paper
-_PREVIEW_SIDE = 256  # the preview's longest side (dedupe.imaging.PREVIEW_SIZE)
 # The sharper document check (on Fingerprint.document_view): square areas of this many view
 # pixels, each allowed this shift after the page is registered (a 0.9 degree re-scan turn
 # moves a corner of a 640-px view ~5 px), on views at least this long.
@@ -401,24 +401,19 @@ def page_image(fp: Fingerprint) -> np.ndarray:
                 return np.asarray(im.convert("L"))
         except OSError:
             pass  # a damaged preview only costs resolution
-    view = _decoded_view(fp)
+    view = _decoded_view(fp.document_view)
     if view is not None:
-        longest = max(view.size)
-        if longest > _PREVIEW_SIDE:
-            size = (
-                max(1, round(view.width * _PREVIEW_SIDE / longest)),
-                max(1, round(view.height * _PREVIEW_SIDE / longest)),
-            )
-            view = view.resize(size, Image.Resampling.BOX)
-        return np.asarray(view)
+        return np.asarray(fit_box(view, PREVIEW_SIZE) if max(view.size) > PREVIEW_SIZE else view)
     return thumb(fp)
 
 
-def _decoded_view(fp: Fingerprint) -> Image.Image | None:
-    if not fp.document_view:
+@lru_cache(maxsize=16)  # decoded once for both checks, and for each candidate of one page
+def _decoded_view(data: bytes) -> Image.Image | None:
+    """A fingerprint's document view (JPEG bytes) decoded to grey; None when it has none."""
+    if not data:
         return None
     try:
-        with Image.open(io.BytesIO(fp.document_view)) as im:
+        with Image.open(io.BytesIO(data)) as im:
             return im.convert("L")
     except OSError:
         return None  # a damaged view only costs the sharper check
@@ -426,7 +421,7 @@ def _decoded_view(fp: Fingerprint) -> Image.Image | None:
 
 def document_view(fp: Fingerprint) -> np.ndarray | None:
     """The sharper grey view of a document-like page, when it is sharp enough to check."""
-    view = _decoded_view(fp)
+    view = _decoded_view(fp.document_view)
     if view is None or max(view.size) < _VIEW_MIN_SIDE:
         return None
     return np.asarray(view)
