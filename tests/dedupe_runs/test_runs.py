@@ -35,6 +35,17 @@ def run_to_completion(clerk, rr, queue, capture):
     return run
 
 
+def run_until_comparing(queue, capture) -> None:
+    """Start a run on gathered_request() and run its steps until pairs are to be compared."""
+    clerk, rr = gathered_request()
+    with capture(execute=True):
+        runs.start_run(actor=clerk, records_request=rr)
+    while queue.pending and queue.pending[0][0] != "verify_pair_chunk":
+        name, args = queue.pending.popleft()
+        with capture(execute=True):
+            getattr(runs, name)(*args)
+
+
 def groups_by_authority(user, rr):
     return {
         g.authoritative.key: sorted(m.image.key for m in g.memberships.all() if not m.is_authoritative)
@@ -206,13 +217,7 @@ def test_candidate_pairs_are_compared_in_chunks_any_worker_can_take(
 
 def test_progress_while_comparing_counts_pairs(queue, django_capture_on_commit_callbacks, monkeypatch):
     monkeypatch.setattr(runs, "CHUNK_PAIRS", 1)
-    clerk, rr = gathered_request()
-    with django_capture_on_commit_callbacks(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
-    while queue.pending and queue.pending[0][0] != "verify_pair_chunk":
-        name, args = queue.pending.popleft()
-        with django_capture_on_commit_callbacks(execute=True):
-            getattr(runs, name)(*args)
+    run_until_comparing(queue, django_capture_on_commit_callbacks)
     _name, args = queue.pending.popleft()
     runs.verify_pair_chunk(*args)
     progress = runs.run_progress(DedupeRun.objects.get())
@@ -227,13 +232,7 @@ def test_a_run_stalled_while_comparing_gets_its_pairs_sent_again(
     queue, django_capture_on_commit_callbacks, monkeypatch
 ):
     monkeypatch.setattr(runs, "CHUNK_PAIRS", 1)
-    clerk, rr = gathered_request()
-    with django_capture_on_commit_callbacks(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
-    while queue.pending and queue.pending[0][0] != "verify_pair_chunk":
-        name, args = queue.pending.popleft()
-        with django_capture_on_commit_callbacks(execute=True):
-            getattr(runs, name)(*args)
+    run_until_comparing(queue, django_capture_on_commit_callbacks)
     lost = len(queue.pending)
     queue.pending.clear()  # the worker holding them was killed
     DedupeRun.objects.update(progress_at=timezone.now() - datetime.timedelta(minutes=5))
