@@ -23,11 +23,15 @@ def heading(text: str) -> None:
     print(f"\n=== {text} ===", flush=True)
 
 
+# This machine's PostgreSQL, as its administrator (trust auth), for creating databases.
+_POSTGRES_SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
 def ensure_database(name: str) -> None:
     """Create the PostgreSQL database `name` on this machine's server unless it exists."""
     import psycopg
 
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+    with psycopg.connect(_POSTGRES_SERVER, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
             print(f"created database {name}")
@@ -38,7 +42,7 @@ def recreate_database(name: str) -> None:
     (the city's library grows with every upload) must not be slowed by the last run's."""
     import psycopg
 
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+    with psycopg.connect(_POSTGRES_SERVER, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
         print(f"created database {name} (empty)")
