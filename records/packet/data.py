@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from records.errors import InvalidInput
+from records.wording import date_source_label, relation_label
 
 
 class ItemStatus(StrEnum):
@@ -26,24 +27,6 @@ class ItemStatus(StrEnum):
 
 # Relations the engine writes (dedupe.types.Relation); "exact" is the only one with equal bytes.
 EXACT_RELATIONS = frozenset({"exact"})
-RELATION_LABELS = {
-    "exact": "exact copy (same bytes)",
-    "same_pixels": "same pixels in a different file",
-    "same_image": "same image, re-encoded, resized or cropped",
-    "near_identical_shot": "near-identical shot taken at another moment",
-}
-CAPTURE_SOURCE_LABELS = {
-    "exif_datetime_original": "camera (EXIF original)",
-    "exif_datetime_digitized": "camera (EXIF digitized)",
-    "exif_datetime": "EXIF date",
-    "gps_datetime": "GPS time",
-    "tiff_datetime": "TIFF date",
-    "xmp": "XMP metadata",
-    "png_text": "PNG text",
-    "file_name": "file name",
-    "file_modification_time": "file time (weak)",
-    "unknown": "unknown",
-}
 BATES_PREFIX_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 BATES_DIGITS = 6
 
@@ -323,11 +306,11 @@ def assign_bates(
 
 
 def relation_text(item: PacketItem) -> str:
-    return item.relation_explanation or RELATION_LABELS.get(item.relation, item.relation)
+    return item.relation_explanation or relation_label(item.relation)
 
 
 def capture_source_text(source: str) -> str:
-    return CAPTURE_SOURCE_LABELS.get(source, source)
+    return date_source_label(source)
 
 
 def citations_text(citations: Iterable[Citation]) -> str:

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dedupe import decisions
-from dedupe.types import Relation
 
 from .. import selectors
 from ..errors import ApplicationError
@@ -23,74 +22,12 @@ from ..models import Withholding
 from ..packet.redact import Box
 from ..services import redaction as redaction_services
 from ..services import withholding as withholding_services
+from ..wording import capture_label, date_source_words, hash_words, relation_words, score_words
 from .common import json_error, require_clerk, require_staff, visible_request
 
 GROUPS_PER_PAGE = 20
 ITEMS_PER_PAGE = 60
 MERGE_CHOICES_LIMIT = 400
-
-RELATION_WORDS = {
-    Relation.EXACT: "Exact copy: the same file, byte for byte",
-    Relation.SAME_PIXELS: "Same picture saved as a different file (every pixel identical)",
-    Relation.SAME_IMAGE: "Same photo, re-saved, resized, slightly cropped or turned",
-    Relation.NEAR_IDENTICAL_SHOT: "A separate shot of the same scene, taken moments apart",
-}
-SOURCE_WORDS = {
-    "exif_datetime_original": "camera's original date",
-    "exif_datetime_digitized": "camera's digitised date",
-    "exif_datetime": "date in the file's EXIF",
-    "gps_datetime": "GPS time",
-    "tiff_datetime": "TIFF date",
-    "xmp": "XMP metadata",
-    "png_text": "PNG text",
-    "file_name": "date in the file name",
-    "file_modification_time": "file time (weak: copying changes it)",
-    "unknown": "unknown",
-}
-
-
-def hash_words(distance: int | None) -> str:
-    """The perceptual-hash distance in words (0 to 64 bits differ)."""
-    if distance is None:
-        return ""
-    if distance == 0:
-        return "outlines identical (0 of 64 fingerprint points differ)"
-    if distance <= 6:
-        return f"outlines nearly identical ({distance} of 64 fingerprint points differ)"
-    if distance <= 14:
-        return f"outlines similar ({distance} of 64 fingerprint points differ)"
-    return f"outlines differ noticeably ({distance} of 64 points); matched on a closer pixel check"
-
-
-def score_words(score: float | None) -> str:
-    """The pixel verification (correlation of the aligned thumbnails, 1.0 = identical)."""
-    if score is None:
-        return ""
-    if score >= 0.99:
-        word = "virtually identical"
-    elif score >= 0.95:
-        word = "match closely"
-    elif score >= 0.90:
-        word = "match, with small differences (re-saving, resizing)"
-    elif score >= 0.80:
-        word = "mostly match: same scene, something moved or changed"
-    else:
-        word = "match only weakly"
-    return f"Pixels {word} ({score:.0%} agreement)"
-
-
-def capture_label(iso: str) -> str:
-    """'2024-03-12T10:15:02-07:00' as '2024-03-12 10:15:02 (UTC-07:00)'; '' as 'unknown'."""
-    if not iso:
-        return "unknown"
-    date, _, rest = iso.partition("T")
-    if not rest:
-        return date
-    for sign in ("+", "-", "Z"):
-        if sign in rest:
-            clock, _, offset = rest.partition(sign)
-            return f"{date} {clock} (UTC{sign}{offset})" if sign != "Z" else f"{date} {clock} (UTC)"
-    return f"{date} {rest}"
 
 
 @dataclass(frozen=True)
@@ -114,13 +51,11 @@ def _member_views(group) -> list[MemberView]:
                 membership=m,
                 image=m.image,
                 item=item,
-                relation_words="Authoritative copy"
-                if m.is_authoritative
-                else RELATION_WORDS.get(m.relation, m.relation),
+                relation_words="Authoritative copy" if m.is_authoritative else relation_words(m.relation),
                 hash_words="" if m.is_authoritative else hash_words(m.phash_distance),
                 score_words="" if m.is_authoritative else score_words(m.verification_score),
                 capture_label=capture_label(m.image.capture_date),
-                date_source_words=SOURCE_WORDS.get(m.image.capture_date_source, m.image.capture_date_source),
+                date_source_words=date_source_words(m.image.capture_date_source),
             )
         )
     return views

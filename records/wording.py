@@ -1,0 +1,143 @@
+"""The words staff and requesters read for the engine's codes: relations, date sources, rules.
+
+One home, so the review page, the index PDF, the letter, the manifest and the requester's
+page say the same thing. Plain Python (no Django), as the packet renderers import it.
+Staff see the figures too (hash bits, pixel agreement); requesters see plain words only.
+"""
+
+from __future__ import annotations
+
+# dedupe.types.Relation values, as a clerk reads them on the review page.
+RELATION_WORDS = {
+    "exact": "Exact copy: the same file, byte for byte",
+    "same_pixels": "Same picture saved as a different file (every pixel identical)",
+    "same_image": "Same photo, re-saved, resized, slightly cropped or turned",
+    "near_identical_shot": "A separate shot of the same scene, taken at another moment",
+}
+
+# The same relations in the short form the index and the manifest use.
+RELATION_LABELS = {
+    "exact": "exact copy (same bytes)",
+    "same_pixels": "same pixels in a different file",
+    "same_image": "same image, re-encoded, resized or cropped",
+    "near_identical_shot": "near-identical shot taken at another moment",
+}
+
+# For the requester: what the copy is, with no engine figures.
+RELATION_PLAIN = {
+    "exact": "an exact copy of the delivered file",
+    "same_pixels": "the same picture saved as another file",
+    "same_image": "the same picture, saved again, resized, cropped or turned",
+    "near_identical_shot": "another shot of the same scene, taken at another moment",
+}
+
+# dedupe.types.CaptureDateSource values: where a capture date came from.
+DATE_SOURCE_WORDS = {
+    "exif_datetime_original": "camera's original date",
+    "exif_datetime_digitized": "camera's digitised date",
+    "exif_datetime": "date in the file's EXIF",
+    "gps_datetime": "GPS time",
+    "tiff_datetime": "TIFF date",
+    "xmp": "XMP metadata",
+    "png_text": "PNG text",
+    "file_name": "date in the file name",
+    "file_modification_time": "file time (weak: copying changes it)",
+    "unknown": "unknown",
+}
+
+# The index's shorter form of the same sources.
+DATE_SOURCE_LABELS = {
+    "exif_datetime_original": "camera (EXIF original)",
+    "exif_datetime_digitized": "camera (EXIF digitized)",
+    "exif_datetime": "EXIF date",
+    "gps_datetime": "GPS time",
+    "tiff_datetime": "TIFF date",
+    "xmp": "XMP metadata",
+    "png_text": "PNG text",
+    "file_name": "file name",
+    "file_modification_time": "file time (weak)",
+    "unknown": "unknown",
+}
+
+# dedupe.authority rule names (and the clerk's override) as the sentence staff see.
+RULE_SENTENCES = {
+    "department_of_record": "held by the department of record",
+    "most_pixels": "the most complete original (most pixels)",
+    "least_recompressed": "the least re-compressed copy",
+    "original_metadata": "the copy that keeps the camera's original metadata",
+    "earliest_capture": "the earliest capture",
+    "earliest_upload": "the earliest upload",
+    "smallest_sha256": "a fixed tie-break (smallest SHA-256)",
+    "clerk_override": "chosen by a clerk",
+}
+
+
+def relation_words(relation: str) -> str:
+    return RELATION_WORDS.get(relation, relation)
+
+
+def relation_label(relation: str) -> str:
+    return RELATION_LABELS.get(relation, relation)
+
+
+def relation_plain(relation: str) -> str:
+    return RELATION_PLAIN.get(relation, "a copy of the delivered file")
+
+
+def date_source_words(source: str) -> str:
+    return DATE_SOURCE_WORDS.get(source, source)
+
+
+def date_source_label(source: str) -> str:
+    return DATE_SOURCE_LABELS.get(source, source)
+
+
+def rule_sentence(rule: str) -> str:
+    """A rule name as words ('' stays 'not recorded'); unknown names are shown as they are."""
+    if not rule:
+        return "not recorded"
+    return RULE_SENTENCES.get(rule, rule.replace("_", " "))
+
+
+def hash_words(distance: int | None) -> str:
+    """The perceptual-hash distance in words (0 to 64 bits differ), for staff."""
+    if distance is None:
+        return ""
+    if distance == 0:
+        return "outlines identical (0 of 64 fingerprint points differ)"
+    if distance <= 6:
+        return f"outlines nearly identical ({distance} of 64 fingerprint points differ)"
+    if distance <= 14:
+        return f"outlines similar ({distance} of 64 fingerprint points differ)"
+    return f"outlines differ noticeably ({distance} of 64 points); matched on a closer pixel check"
+
+
+def score_words(score: float | None) -> str:
+    """The pixel verification (correlation of the aligned thumbnails, 1.0 = identical), for staff."""
+    if score is None:
+        return ""
+    if score >= 0.99:
+        word = "virtually identical"
+    elif score >= 0.95:
+        word = "match closely"
+    elif score >= 0.90:
+        word = "match, with small differences (re-saving, resizing)"
+    elif score >= 0.80:
+        word = "mostly match: same scene, something moved or changed"
+    else:
+        word = "match only weakly"
+    return f"Pixels {word} ({score:.0%} agreement)"
+
+
+def capture_label(iso: str) -> str:
+    """'2024-03-12T10:15:02-07:00' as '2024-03-12 10:15:02 (UTC-07:00)'; '' as 'unknown'."""
+    if not iso:
+        return "unknown"
+    date, _, rest = iso.partition("T")
+    if not rest:
+        return date
+    for sign in ("+", "-", "Z"):
+        if sign in rest:
+            clock, _, offset = rest.partition(sign)
+            return f"{date} {clock} (UTC{sign}{offset})" if sign != "Z" else f"{date} {clock} (UTC)"
+    return f"{date} {rest}"
