@@ -27,7 +27,7 @@ from ..errors import ApplicationError, InvalidInput, NotPermitted, RequestClosed
 from ..models import Department, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
 from ..roles import can_gather_for, uploader_department
 from .audit import record_event
-from .requests import move_status
+from .requests import move_status_if
 
 Result = Literal["stored", "already_in_request", "refused"]
 
@@ -214,10 +214,13 @@ def _gather_one(
 
 
 def _after_gathering(records_request: RecordsRequest, actor: Any, report: IntakeReport, source: str) -> None:
-    if report.counts["stored"] and records_request.status == RequestStatus.RECEIVED:
-        move_status(
+    if report.counts["stored"]:
+        # Decided on the locked row: uploads running side by side all read "received", and
+        # only the first of them moves the request (the others find it gathering already).
+        move_status_if(
             actor=actor,
             records_request=records_request,
+            from_statuses=frozenset({RequestStatus.RECEIVED}),
             to_status=RequestStatus.GATHERING,
             note="first files gathered",
         )

@@ -141,6 +141,36 @@ def move_status(
 ) -> RecordsRequest:
     """Move a request to `to_status`, refusing moves the workflow does not allow."""
     locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
+    return _move_locked(actor, locked, records_request, to_status, note)
+
+
+@transaction.atomic
+def move_status_if(
+    *,
+    actor: Any,
+    records_request: RecordsRequest,
+    from_statuses: frozenset[str],
+    to_status: str,
+    note: str = "",
+) -> bool:
+    """Move a request to `to_status` only if, under the row lock, it is in one of `from_statuses`.
+
+    For moves the system makes as a side effect (first files gathered, a run finished):
+    the caller's copy of the request may be stale, because another upload, a worker or a
+    clerk moved it since it was read, so the decision is taken on the locked row. True when it moved; `records_request` is refreshed either way.
+    """
+    locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
+    if locked.status not in from_statuses:
+        records_request.status = locked.status
+        records_request.status_changed_at = locked.status_changed_at
+        return False
+    _move_locked(actor, locked, records_request, to_status, note)
+    return True
+
+
+def _move_locked(
+    actor: Any, locked: RecordsRequest, records_request: RecordsRequest, to_status: str, note: str
+) -> RecordsRequest:
     current = locked.status
     if to_status not in S.values:
         raise InvalidInput(f"'{to_status}' is not a request status.")
