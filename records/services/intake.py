@@ -36,6 +36,8 @@ GATHERING_STATUSES = frozenset(
     {RequestStatus.RECEIVED, RequestStatus.GATHERING, RequestStatus.DEDUPLICATING, RequestStatus.IN_REVIEW}
 )
 MAX_PATH_CHARS = 1000
+# A 0-byte file (an interrupted copy, an empty ZIP entry): said plainly, not as "not an image".
+EMPTY_FILE_REASON = "this file is empty"
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,16 @@ def _gather_one(
     path = normalised_path(original_path)
     try:
         with spooled(stream, settings.PACKETDESK_MAX_FILE_BYTES) as spool:
+            if spool.byte_size == 0:
+                return _record_refusal(
+                    records_request=records_request,
+                    department=department,
+                    path=path,
+                    reason=EMPTY_FILE_REASON,
+                    actor=actor,
+                    spool=spool,
+                    detected_format="EMPTY",
+                )
             sniffed = sniff_format(spool.head, path)
             if not sniffed.is_image:
                 return _record_refusal(
