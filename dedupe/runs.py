@@ -64,7 +64,7 @@ from records.errors import Conflict, NotPermitted
 from records.models import Blob, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
 from records.roles import is_clerk
 from records.services.audit import record_event
-from records.services.requests import move_status
+from records.services.requests import move_status, move_status_if
 
 logger = logging.getLogger(__name__)
 
@@ -605,13 +605,15 @@ def _persist_groups(run_id: int, records_request: RecordsRequest, images, by_key
         locked.phase = RunPhase.DONE
         locked.finished_at = locked.progress_at = timezone.now()
         locked.save()
-        if records_request.status == RequestStatus.DEDUPLICATING:
-            move_status(
-                actor=None,
-                records_request=records_request,
-                to_status=RequestStatus.IN_REVIEW,
-                note="duplicate detection finished",
-            )
+        # `records_request` was read before grouping; a clerk may have moved it since (withdrawn,
+        # back to gathering), so the move is decided on the locked row.
+        move_status_if(
+            actor=None,
+            records_request=records_request,
+            from_statuses=frozenset({RequestStatus.DEDUPLICATING}),
+            to_status=RequestStatus.IN_REVIEW,
+            note="duplicate detection finished",
+        )
         record_event(
             actor=None,
             verb="dedupe_completed",

@@ -39,6 +39,16 @@ class StatusForm(forms.Form):
     to_status = forms.ChoiceField(choices=RequestStatus.choices, label="Move to")
     note = forms.CharField(required=False, max_length=500, label="Note")
 
+    def __init__(self, *args, current: str | None = None, offered: list[str] | None = None, **kwargs):
+        """With `current`, the form offers the current status (preselected) and `offered`, the
+        moves the workflow allows from it. Without, it parses any status and the service decides."""
+        super().__init__(*args, **kwargs)
+        if current is not None:
+            labels = dict(RequestStatus.choices)
+            field = self.fields["to_status"]
+            field.choices = [(current, f"{labels[current]} (now)")] + [(s, labels[s]) for s in offered or []]
+            field.initial = current
+
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -47,6 +57,8 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())
+        # An empty file is intake's to refuse, with its own reason, beside the other files.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -62,10 +74,14 @@ class UploadForm(forms.Form):
     )
     files = MultipleFileField(required=False, label="Images or ZIP files")
 
-    def __init__(self, *args, departments=None, **kwargs):
+    def __init__(self, *args, departments=None, sole_department=None, **kwargs):
         super().__init__(*args, **kwargs)
         if departments is not None:
             self.fields["department"].queryset = departments
+        if sole_department is not None:
+            # An uploader bound to one department has nothing to choose; the view fills it in.
+            self.fields["department"].widget = forms.HiddenInput()
+            self.fields["department"].initial = sole_department.pk
 
 
 class TaskDepartmentsForm(forms.Form):

@@ -50,6 +50,14 @@ def departments_for_upload(user: Any) -> QuerySet[Department]:
     return Department.objects.filter(pk=own.pk) if own else Department.objects.none()
 
 
+def sole_upload_department(user: Any) -> Department | None:
+    """The one department a user uploads for when they have no other to choose (a department
+    uploader); None for clerks, who choose, or may let a ZIP's folders name the departments."""
+    if is_clerk(user):
+        return None
+    return uploader_department(user)
+
+
 def department_counts(user: Any, records_request: RecordsRequest) -> list[dict[str, Any]]:
     """Per department: files gathered, refused and bytes, as the request page lists them."""
     return list(

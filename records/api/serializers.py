@@ -168,7 +168,10 @@ class GatheredItemDetailSerializer(GatheredItemSerializer):
 
 class UploadSerializer(serializers.Serializer):
     department = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all())
-    files = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
+    # Empty files pass: intake refuses each with "this file is empty" and gathers the others.
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True), required=False, allow_empty=True
+    )
     paths = serializers.ListField(
         child=serializers.CharField(max_length=1000),
         required=False,

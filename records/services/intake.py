@@ -27,7 +27,7 @@ from ..errors import ApplicationError, InvalidInput, NotPermitted, RequestClosed
 from ..models import Department, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
 from ..roles import can_gather_for, uploader_department
 from .audit import record_event
-from .requests import move_status
+from .requests import move_status_if
 
 Result = Literal["stored", "already_in_request", "refused"]
 
@@ -36,6 +36,8 @@ GATHERING_STATUSES = frozenset(
     {RequestStatus.RECEIVED, RequestStatus.GATHERING, RequestStatus.DEDUPLICATING, RequestStatus.IN_REVIEW}
 )
 MAX_PATH_CHARS = 1000
+# A 0-byte file (an interrupted copy, an empty ZIP entry): said plainly, not as "not an image".
+EMPTY_FILE_REASON = "this file is empty"
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,16 @@ def _gather_one(
     path = normalised_path(original_path)
     try:
         with spooled(stream, settings.PACKETDESK_MAX_FILE_BYTES) as spool:
+            if spool.byte_size == 0:
+                return _record_refusal(
+                    records_request=records_request,
+                    department=department,
+                    path=path,
+                    reason=EMPTY_FILE_REASON,
+                    actor=actor,
+                    spool=spool,
+                    detected_format="EMPTY",
+                )
             sniffed = sniff_format(spool.head, path)
             if not sniffed.is_image:
                 return _record_refusal(
@@ -214,10 +226,13 @@ def _gather_one(
 
 
 def _after_gathering(records_request: RecordsRequest, actor: Any, report: IntakeReport, source: str) -> None:
-    if report.counts["stored"] and records_request.status == RequestStatus.RECEIVED:
-        move_status(
+    if report.counts["stored"]:
+        # Decided on the locked row: uploads running side by side all read "received", and
+        # only the first of them moves the request (the others find it gathering already).
+        move_status_if(
             actor=actor,
             records_request=records_request,
+            from_statuses=frozenset({RequestStatus.RECEIVED}),
             to_status=RequestStatus.GATHERING,
             note="first files gathered",
         )

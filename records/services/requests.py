@@ -41,6 +41,14 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 OPEN_STATUSES = frozenset({S.RECEIVED, S.GATHERING, S.DEDUPLICATING, S.IN_REVIEW})
 
+# A received date this far ahead of the server's clock is a clock's difference, not the future.
+RECEIVED_CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def next_statuses(current: str) -> list[str]:
+    """The statuses a request in `current` may move to, in workflow order (for the status form)."""
+    return [status for status in S.values if status in ALLOWED_TRANSITIONS[current]]
+
 
 def city_closures(years: range | list[int]) -> dict[datetime.date, str]:
     """Weekday closures for these years: California holidays, as the settings adjust them."""
@@ -100,7 +108,15 @@ def open_request(
         raise InvalidInput("The requester's name is required.")
     if not description.strip():
         raise InvalidInput("Describe the records requested.")
-    received_at = received_at or timezone.now()
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now + RECEIVED_CLOCK_SKEW:
+        # The deadline runs from receipt (§ 7922.535(a)): a future date would number and time it wrongly.
+        raise InvalidInput(
+            f"The received date ({timezone.localtime(received_at):%B %-d, %Y, %-I:%M %p}) is in the future; "
+            "enter when the request reached the city.",
+            details={"field": "received_at"},
+        )
     deadline = deadline_for(received_at)
     reference = _next_reference(local_date(received_at).year)
     records_request = RecordsRequest.objects.create(
@@ -141,6 +157,36 @@ def move_status(
 ) -> RecordsRequest:
     """Move a request to `to_status`, refusing moves the workflow does not allow."""
     locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
+    return _move_locked(actor, locked, records_request, to_status, note)
+
+
+@transaction.atomic
+def move_status_if(
+    *,
+    actor: Any,
+    records_request: RecordsRequest,
+    from_statuses: frozenset[str],
+    to_status: str,
+    note: str = "",
+) -> bool:
+    """Move a request to `to_status` only if, under the row lock, it is in one of `from_statuses`.
+
+    For moves the system makes as a side effect (first files gathered, a run finished):
+    the caller's copy of the request may be stale, because another upload, a worker or a
+    clerk moved it since it was read, so the decision is taken on the locked row. True when it moved; `records_request` is refreshed either way.
+    """
+    locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
+    if locked.status not in from_statuses:
+        records_request.status = locked.status
+        records_request.status_changed_at = locked.status_changed_at
+        return False
+    _move_locked(actor, locked, records_request, to_status, note)
+    return True
+
+
+def _move_locked(
+    actor: Any, locked: RecordsRequest, records_request: RecordsRequest, to_status: str, note: str
+) -> RecordsRequest:
     current = locked.status
     if to_status not in S.values:
         raise InvalidInput(f"'{to_status}' is not a request status.")

@@ -75,7 +75,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
         try:
             created = request_services.open_request(actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            field = exc.details.get("field")
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
             messages.success(
                 request, f"Request {created.reference} opened; due {created.due_date:%A %B %-d, %Y}."
@@ -133,6 +134,8 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     run = selectors.active_run(records_request) or (
         DedupeRun.objects.filter(request=records_request).order_by("-created_at", "-id").first()
     )
+    sole_department = selectors.sole_upload_department(user)
+    next_statuses = request_services.next_statuses(records_request.status)
     return render(
         request,
         "records/request_detail.html",
@@ -146,10 +149,14 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
             ],
             "deadline": deadline,
             "days_left": days_left(records_request.current_due_date, timezone.localdate()),
-            "upload_form": UploadForm(departments=selectors.departments_for_upload(user)),
+            "upload_form": UploadForm(
+                departments=selectors.departments_for_upload(user), sole_department=sole_department
+            ),
+            "upload_department": sole_department,
             "can_upload": records_request.status in intake.GATHERING_STATUSES,
             "extend_form": ExtendForm(),
-            "status_form": StatusForm(),
+            "status_form": StatusForm(current=records_request.status, offered=next_statuses),
+            "next_statuses": next_statuses,
             "transitions": records_request.transitions.select_related("actor"),
             "tasks": tasks,
             "today": timezone.localdate(),
@@ -170,15 +177,21 @@ def _days_from_today(days: int) -> datetime.date:
 @require_POST
 def request_upload(request: HttpRequest, reference: str) -> HttpResponse:
     records_request = visible_request(request, reference)
-    form = UploadForm(request.POST, request.FILES, departments=selectors.departments_for_upload(request.user))
+    sole_department = selectors.sole_upload_department(request.user)
+    form = UploadForm(
+        request.POST,
+        request.FILES,
+        departments=selectors.departments_for_upload(request.user),
+        sole_department=sole_department,
+    )
     as_json = wants_json(request)
     if not form.is_valid() or not form.cleaned_data["files"]:
-        message = "Choose files to upload." if form.is_valid() else "Choose a department you upload for."
+        message = _upload_form_problem(form)
         if as_json:
             return JsonResponse({"error": {"code": "invalid_input", "message": message}}, status=400)
         messages.error(request, message)
         return redirect("records:request-detail", reference=reference)
-    department = form.cleaned_data["department"]
+    department = form.cleaned_data["department"] or sole_department
     try:
         outcomes = intake.gather_uploads(
             actor=request.user,
@@ -203,6 +216,14 @@ def request_upload(request: HttpRequest, reference: str) -> HttpResponse:
         if outcome.result == "refused":
             messages.warning(request, f"{outcome.name}: {outcome.reason}")
     return redirect("records:request-detail", reference=reference)
+
+
+def _upload_form_problem(form: UploadForm) -> str:
+    if form.is_valid():
+        return "Choose files to upload."
+    if "department" in form.errors:
+        return "Choose a department you upload for."
+    return " ".join(str(message) for errors in form.errors.values() for message in errors)
 
 
 @login_required
@@ -258,7 +279,9 @@ def request_status(request: HttpRequest, reference: str) -> HttpResponse:
     records_request = visible_request(request, reference)
     require_clerk(request.user)
     form = StatusForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and form.cleaned_data["to_status"] == records_request.status:
+        messages.info(request, f"The status is already {records_request.get_status_display().lower()}.")
+    elif form.is_valid():
         try:
             request_services.move_status(
                 actor=request.user, records_request=records_request, **form.cleaned_data
@@ -266,6 +289,8 @@ def request_status(request: HttpRequest, reference: str) -> HttpResponse:
             messages.success(request, f"Status is now {records_request.get_status_display().lower()}.")
         except ApplicationError as exc:
             messages.error(request, exc.message)
+    else:
+        messages.error(request, "Choose a status to move to.")
     return redirect("records:request-detail", reference=reference)
 
 

@@ -45,7 +45,7 @@
       active++;
       const data = new FormData();
       data.append("csrfmiddlewaretoken", csrf(form));
-      const dept = $("select[name=department]", form);
+      const dept = $("[name=department]", form);
       if (dept && dept.value) data.append("department", dept.value);
       data.append("files", job.file, job.file.name);
       const xhr = new XMLHttpRequest();

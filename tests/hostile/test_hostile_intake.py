@@ -173,5 +173,5 @@ def test_a_zero_byte_file_is_refused_as_empty(desk):
     report = gather_files(
         actor=clerk, records_request=rr, department=rr_department(), files=[("empty.jpg", io.BytesIO(b""))]
     )
-    assert outcomes(report)["empty.jpg"] == ("refused", "not an image: this is an empty file")
+    assert outcomes(report)["empty.jpg"] == ("refused", "this file is empty")
     assert GatheredItem.objects.get().status == ItemStatus.REFUSED

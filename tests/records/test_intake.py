@@ -83,7 +83,7 @@ def test_a_png_named_jpg_is_stored_and_noted_as_mislabelled(police):
         (b"%PDF-1.7\n...", "not an image: this is a PDF document"),
         (b"<!DOCTYPE html><html><body>404</body></html>", "not an image: this is an HTML page"),
         (b"MZ\x90\x00" + b"\x00" * 60, "not an image: this is an executable program"),
-        (b"", "not an image: this is an empty file"),
+        (b"", "this file is empty"),
     ],
 )
 def test_a_file_that_is_not_an_image_is_kept_as_refused_with_a_reason(police, data, why):
