@@ -23,7 +23,7 @@ from .. import selectors
 from ..deadlines import days_left
 from ..errors import ApplicationError
 from ..forms import ExtendForm, OpenRequestForm, StatusForm, TaskDepartmentsForm, UploadForm
-from ..models import DepartmentTask, RequestStatus
+from ..models import GATHERING_STATUSES, DepartmentTask, RequestStatus
 from ..roles import is_clerk
 from ..services import intake, tasking
 from ..services import requests as request_services
@@ -147,7 +147,7 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "deadline": deadline,
             "days_left": days_left(records_request.current_due_date, timezone.localdate()),
             "upload_form": UploadForm(departments=selectors.departments_for_upload(user)),
-            "can_upload": records_request.status in intake.GATHERING_STATUSES,
+            "can_upload": records_request.status in GATHERING_STATUSES,
             "extend_form": ExtendForm(),
             "status_form": StatusForm(),
             "transitions": records_request.transitions.select_related("actor"),
