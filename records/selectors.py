@@ -11,6 +11,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 
 from .models import (
+    GATHERING_STATUSES,
+    OPEN_STATUSES,
     AuditEvent,
     Department,
     DepartmentTask,
@@ -21,7 +23,6 @@ from .models import (
     Redaction,
 )
 from .roles import is_clerk, is_manager, uploader_department
-from .services.intake import GATHERING_STATUSES
 
 
 def requests_visible_to(user: Any) -> QuerySet[RecordsRequest]:
@@ -119,8 +120,6 @@ def filtered_requests(
     """The request list as a clerk filters it: search, status, assigned clerk, overdue only."""
     from django.utils import timezone
 
-    from .services.requests import OPEN_STATUSES
-
     requests = requests_visible_to(user).select_related("assigned_clerk")
     if query:
         requests = requests.filter(Q(reference__icontains=query) | Q(requester_name__icontains=query))
@@ -131,11 +130,15 @@ def filtered_requests(
     elif clerk.isdigit():
         requests = requests.filter(assigned_clerk_id=int(clerk))
     if overdue:
-        today = today or timezone.localdate()
-        requests = requests.filter(status__in=OPEN_STATUSES).filter(
-            Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
-        )
+        requests = overdue_among(requests, today or timezone.localdate())
     return requests
+
+
+def overdue_among(requests: QuerySet[RecordsRequest], today: Any) -> QuerySet[RecordsRequest]:
+    """Open requests whose current due date (the extended one when extended) is before today."""
+    return requests.filter(status__in=OPEN_STATUSES).filter(
+        Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
+    )
 
 
 def tasks_visible_to(user: Any) -> QuerySet[DepartmentTask]:
