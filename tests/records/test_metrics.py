@@ -227,9 +227,7 @@ EXPECTED_TILES = {
 
 
 def tile_values(page: str) -> dict[str, str]:
-    return {
-        stat: value.strip() for stat, value in re.findall(r'data-stat="([^"]+)">([^<]*)<', page)
-    }
+    return {stat: value.strip() for stat, value in re.findall(r'data-stat="([^"]+)">([^<]*)<', page)}
 
 
 def test_every_tile_counts_its_one_defined_thing_in_the_numbers():
