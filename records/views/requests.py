@@ -157,6 +157,7 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "task_form": task_form,
             "run": run,
             "run_progress": runs.run_progress(run) if run else None,
+            "files_since_run": selectors.files_since_last_run(user, records_request),
             "packet": selectors.packets_visible_to(user).filter(request=records_request).first(),
         },
     )
