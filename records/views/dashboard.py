@@ -37,6 +37,7 @@ class Tile:
     value: str
     label: str
     definition: str
+    note: str = ""  # e.g. "3 of 4": the counts behind a percentage
     bad: bool = False
     href: str = ""
 
@@ -92,13 +93,15 @@ def dashboard_tiles(n: dict[str, Any]) -> list[tuple[str, list[Tile]]]:
                     "on-time",
                     "determined_within_10_days.on_time",
                     _or_dash(d["percent"], "%"),
-                    f"determined within 10 days ({d['on_time']} of {d['determined']})",
+                    "determined within 10 days",
+                    note=f"{d['on_time']} of {d['determined']}",
                 ),
                 tile(
                     "by-deadline",
                     "determined_within_10_days.by_deadline",
                     _or_dash(d["percent_by_deadline"], "%"),
-                    f"determined by the due date in force ({d['by_deadline']} of {d['determined']})",
+                    "determined by the due date in force",
+                    note=f"{d['by_deadline']} of {d['determined']}",
                 ),
                 tile(
                     "determined",
@@ -193,7 +196,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "duplicates": bar_chart(
             "Duplicates removed from released packets, by department",
-            [d["name"] for d in numbers["by_department"]],
+            [d["department"] for d in numbers["by_department"]],
             [
                 ("Exact copies", [d["exact_duplicates"] for d in numbers["by_department"]]),
                 ("Near duplicates", [d["near_duplicates"] for d in numbers["by_department"]]),

@@ -1,27 +1,24 @@
 """Stale states say so on the page: files added after a run, a link to a packet whose inputs
 changed, a build blocked by named items; and each message goes once it is fixed."""
 
-import datetime
 import io
 import re
 
 import pytest
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
 from dedupe import runs
-from dedupe.models import ClerkDecision, DedupeRun
 from records.errors import Conflict
-from records.models import Exemption, GatheredItem, Packet, Redaction, RequesterLink, Withholding
+from records.models import Exemption, GatheredItem, Packet
 from records.packet.redact import Box
 from records.services import packets
 from records.services.intake import gather_files
 from records.services.redaction import add_redaction, confirm_redaction
 from records.services.withholding import withhold_item
 from tests.dedupe.images import jpeg_bytes
-from tests.dedupe_runs.helpers import InProcessQueue, gathered_request
+from tests.dedupe_runs.helpers import InProcessQueue, as_if_done_days_ago, gathered_request
 from tests.factories import make_uploader
 
 pytestmark = pytest.mark.django_db
@@ -55,25 +52,6 @@ def build(clerk, rr, capture) -> Packet:
     packets.build(packet.pk)
     packet.refresh_from_db()
     return packet
-
-
-def as_if_done_days_ago(rr, days: int = 1) -> None:
-    """Move everything the request holds back in time, as if it was all done `days` ago."""
-    back = datetime.timedelta(days=days)
-    DedupeRun.objects.filter(request=rr).update(
-        created_at=F("created_at") - back, finished_at=F("finished_at") - back
-    )
-    Packet.objects.filter(request=rr).update(
-        requested_at=F("requested_at") - back,
-        built_at=F("built_at") - back,
-        generated_at=F("generated_at") - back,
-        released_at=F("released_at") - back,
-    )
-    RequesterLink.objects.filter(packet__request=rr).update(created_at=F("created_at") - back)
-    GatheredItem.objects.filter(request=rr).update(uploaded_at=F("uploaded_at") - back)
-    ClerkDecision.objects.filter(request=rr).update(decided_at=F("decided_at") - back)
-    Withholding.objects.filter(item__request=rr).update(withheld_at=F("withheld_at") - back)
-    Redaction.objects.filter(item__request=rr).update(created_at=F("created_at") - back)
 
 
 def new_photos(count: int) -> list[tuple[str, io.BytesIO]]:
