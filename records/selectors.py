@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from .models import (
     GATHERING_STATUSES,
@@ -123,8 +124,6 @@ def filtered_requests(
     today: Any = None,
 ) -> QuerySet[RecordsRequest]:
     """The request list as a clerk filters it: search, status, assigned clerk, overdue only."""
-    from django.utils import timezone
-
     requests = requests_visible_to(user).select_related("assigned_clerk")
     if query:
         requests = requests.filter(Q(reference__icontains=query) | Q(requester_name__icontains=query))
@@ -351,8 +350,6 @@ class PacketChanges:
 
     @property
     def today(self) -> bool:
-        from django.utils import timezone
-
         return timezone.localdate(self.last_change) == timezone.localdate()
 
 
