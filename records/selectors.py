@@ -6,22 +6,29 @@ department's items; clerks and managers see every request.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from .models import (
+    GATHERING_STATUSES,
+    OPEN_STATUSES,
     AuditEvent,
     Department,
     DepartmentTask,
     Exemption,
     GatheredItem,
+    ItemStatus,
     Packet,
+    PacketState,
     RecordsRequest,
     Redaction,
+    Withholding,
 )
 from .roles import is_clerk, is_manager, uploader_department
-from .services.intake import GATHERING_STATUSES
 
 
 def requests_visible_to(user: Any) -> QuerySet[RecordsRequest]:
@@ -125,10 +132,6 @@ def filtered_requests(
     today: Any = None,
 ) -> QuerySet[RecordsRequest]:
     """The request list as a clerk filters it: search, status, assigned clerk, overdue only."""
-    from django.utils import timezone
-
-    from .services.requests import OPEN_STATUSES
-
     requests = requests_visible_to(user).select_related("assigned_clerk")
     if query:
         requests = requests.filter(Q(reference__icontains=query) | Q(requester_name__icontains=query))
@@ -139,11 +142,15 @@ def filtered_requests(
     elif clerk.isdigit():
         requests = requests.filter(assigned_clerk_id=int(clerk))
     if overdue:
-        today = today or timezone.localdate()
-        requests = requests.filter(status__in=OPEN_STATUSES).filter(
-            Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
-        )
+        requests = overdue_among(requests, today or timezone.localdate())
     return requests
+
+
+def overdue_among(requests: QuerySet[RecordsRequest], today: Any) -> QuerySet[RecordsRequest]:
+    """Open requests whose current due date (the extended one when extended) is before today."""
+    return requests.filter(status__in=OPEN_STATUSES).filter(
+        Q(extended_due_date__lt=today) | Q(extended_due_date__isnull=True, due_date__lt=today)
+    )
 
 
 def tasks_visible_to(user: Any) -> QuerySet[DepartmentTask]:
@@ -190,3 +197,229 @@ def redactions_visible_to(user: Any) -> QuerySet[Redaction]:
     if not is_clerk(user):
         return Redaction.objects.none()
     return Redaction.objects.select_related("exemption", "item")
+
+
+# ------------------------------------------------- stale states the pages must show (issue 21 point 8)
+
+ITEMS_NAMED = 5  # a message names this many items, then "and N more"
+
+
+@dataclass(frozen=True)
+class NamedItem:
+    """An item as a message names it: its number and where it came from."""
+
+    id: int
+    where: str  # department name, then the path as gathered: "Police/IMG_2211.JPG"
+
+    def __str__(self) -> str:
+        return f"item {self.id} ({self.where})"
+
+
+def named_item(item: GatheredItem, page: int = 0) -> NamedItem:
+    department = item.department.name if item.department_id else "(no department)"
+    where = f"{department}/{item.original_path}" + (f", page {page}" if page else "")
+    return NamedItem(id=item.pk, where=where)
+
+
+def naming(items: list[NamedItem], total: int) -> str:
+    """The first few items, then how many more: 'item 3 (Police/a.jpg), item 4 (...) and 2 more'."""
+    shown = ", ".join(str(i) for i in items[:ITEMS_NAMED])
+    more = total - min(len(items), ITEMS_NAMED)
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def files_not_in_latest_run(records_request: RecordsRequest) -> QuerySet[GatheredItem]:
+    """Stored files the latest completed duplicate search did not see.
+
+    A file has no image until a run fingerprints it; a file gathered after the last
+    completed run finished was not in it even if a later, unfinished run made its image.
+    """
+    from dedupe.models import ItemImage
+
+    stored = GatheredItem.objects.filter(request=records_request, status=ItemStatus.STORED).select_related(
+        "department"
+    )
+    run = latest_completed_run(records_request)
+    unseen = ~Q(pk__in=ItemImage.objects.values("item_id"))
+    if run is not None and run.finished_at is not None:
+        unseen |= Q(uploaded_at__gt=run.finished_at)
+    return stored.filter(unseen)
+
+
+@dataclass(frozen=True)
+class FilesSinceRun:
+    count: int
+    items: tuple[NamedItem, ...]  # the first few
+
+    @property
+    def named(self) -> str:
+        return naming(list(self.items), self.count)
+
+
+def files_since_last_run(user: Any, records_request: RecordsRequest) -> FilesSinceRun | None:
+    """For staff: the stored files the last completed run did not see, unless a run is under way."""
+    if not (is_clerk(user) or is_manager(user)) or active_run(records_request) is not None:
+        return None
+    if latest_completed_run(records_request) is None:
+        return None
+    files = files_not_in_latest_run(records_request)
+    count = files.count()
+    if not count:
+        return None
+    first = files.order_by("department__name", "original_path", "id")[:ITEMS_NAMED]
+    return FilesSinceRun(count=count, items=tuple(named_item(i) for i in first))
+
+
+@dataclass(frozen=True)
+class BuildBlocker:
+    """Why the packet cannot be built now, naming the items that stand in the way."""
+
+    code: str
+    message: str
+    items: tuple[NamedItem, ...] = ()
+
+
+def packet_build_blockers(records_request: RecordsRequest) -> list[BuildBlocker]:
+    """What stops a build of the request's packet now, in the order a clerk fixes them."""
+    if latest_completed_run(records_request) is None:
+        return [BuildBlocker("no_dedupe_run", "Run duplicate detection before building the packet.")]
+    blockers = []
+    waiting = list(
+        Redaction.objects.filter(item__request=records_request, confirmed=False)
+        .select_related("item__department")
+        .order_by("item_id", "page", "id")
+    )
+    if waiting:
+        items = list(dict.fromkeys(named_item(r.item, r.page) for r in waiting))
+        blockers.append(
+            BuildBlocker(
+                "redactions_unconfirmed",
+                f"Build blocked: {len(waiting)} redaction box(es) mapped onto duplicate copies wait for "
+                f"confirmation on {naming(items, len(items))}. Confirm or delete them before building, "
+                "so no copy goes out unredacted.",
+                tuple(items[:ITEMS_NAMED]),
+            )
+        )
+    unseen = files_not_in_latest_run(records_request)
+    count = unseen.count()
+    if count:
+        items = [
+            named_item(i) for i in unseen.order_by("department__name", "original_path", "id")[:ITEMS_NAMED]
+        ]
+        blockers.append(
+            BuildBlocker(
+                "dedupe_out_of_date",
+                f"Build blocked: {count} file(s) were gathered after the last duplicate search: "
+                f"{naming(items, count)}. Run it again first.",
+                tuple(items),
+            )
+        )
+    return blockers
+
+
+def packet_inputs(records_request: RecordsRequest):
+    """A packet's inputs besides its run, each with when it was made: decisions, withholdings, redactions."""
+    from dedupe.models import ClerkDecision
+
+    return (
+        ("decision", ClerkDecision.objects.filter(request=records_request), "decided_at"),
+        ("withholding", Withholding.objects.filter(item__request=records_request), "withheld_at"),
+        ("redaction", Redaction.objects.filter(item__request=records_request), "created_at"),
+    )
+
+
+def packet_inputs_changed_at(records_request: RecordsRequest, run) -> datetime.datetime:
+    """The last change to the inputs of a packet built from `run` (the time the packet prints)."""
+    moments = [run.finished_at or run.created_at]
+    for _name, rows, field in packet_inputs(records_request):
+        latest = rows.order_by(f"-{field}").values_list(field, flat=True).first()
+        if latest is not None:
+            moments.append(latest)
+    return max(moments)
+
+
+# Changes the packet's rows keep no time of (a removal, a confirmation) or that are not rows of its own.
+UNTIMED_INPUT_VERBS = {
+    "withholding_removed": "withholding",
+    "redaction_removed": "redaction",
+    "redaction_confirmed": "redaction",
+    "extended": "deadline extension",
+}
+
+
+@dataclass(frozen=True)
+class PacketChanges:
+    """What changed in a built packet's inputs since it was built, in words a clerk acts on."""
+
+    packet: Packet
+    changes: tuple[str, ...]  # "2 decisions on groups", "a newer duplicate search", ...
+    last_change: datetime.datetime
+    needs_run: bool  # files were gathered since: the duplicate search must run before a rebuild
+
+    @property
+    def today(self) -> bool:
+        return timezone.localdate(self.last_change) == timezone.localdate()
+
+
+# How a count of each kind of change reads: (one, many).
+CHANGE_WORDS = {
+    "decision": ("decision on a group", "decisions on groups"),
+    "withholding": ("withholding added or removed", "withholdings added or removed"),
+    "redaction": ("redaction box added, confirmed or removed", "redaction boxes added, confirmed or removed"),
+    "deadline extension": ("deadline extension", "deadline extensions"),
+    "file": ("file gathered", "files gathered"),
+}
+
+
+def _counted(count: int, kind: str) -> str:
+    one, many = CHANGE_WORDS[kind]
+    return f"{count} {one if count == 1 else many}"
+
+
+def packet_changes_since(packet: Packet) -> PacketChanges | None:
+    """How the request changed after the packet was built, or None when the packet is current.
+
+    The packet prints the last change to its inputs (generated_at, whole seconds): an
+    input made a second or more later was not in it. Changes no row keeps a time of come
+    from the audit trail, counted from the moment the build was asked for.
+    """
+    if packet.state not in (PacketState.READY, PacketState.RELEASED):
+        return None
+    records_request = packet.request
+    since = packet.requested_at
+    cut = (packet.generated_at or since) + datetime.timedelta(seconds=1)
+    changes: list[str] = []
+    moments: list[datetime.datetime] = []
+    run = latest_completed_run(records_request)
+    if run is not None and run.finished_at and run.finished_at >= cut:
+        changes.append("a newer duplicate search")
+        moments.append(run.finished_at)
+    counts: dict[str, int] = {}
+    for name, rows, field in packet_inputs(records_request):
+        newer = list(rows.filter(**{f"{field}__gte": cut}).values_list(field, flat=True))
+        if newer:
+            counts[name] = len(newer)
+            moments.append(max(newer))
+    for verb, at in AuditEvent.objects.filter(
+        request=records_request, verb__in=UNTIMED_INPUT_VERBS, at__gt=since
+    ).values_list("verb", "at"):
+        name = UNTIMED_INPUT_VERBS[verb]
+        counts[name] = counts.get(name, 0) + 1
+        moments.append(at)
+    changes += [_counted(count, name) for name, count in counts.items()]
+    gathered = list(
+        GatheredItem.objects.filter(request=records_request, uploaded_at__gt=since).values_list(
+            "uploaded_at", "status"
+        )
+    )
+    if gathered:
+        changes.append(_counted(len(gathered), "file"))
+        moments.append(max(at for at, _status in gathered))
+    if not changes:
+        return None
+    return PacketChanges(
+        packet=packet,
+        changes=tuple(changes),
+        last_change=max(moments),
+        needs_run=any(status == ItemStatus.STORED for _at, status in gathered),
+    )

@@ -11,6 +11,10 @@ from .items import Blob, GatheredItem, ItemStatus
 from .packets import Packet, PacketState, RequesterLink
 from .redactions import Redaction
 from .requests import (
+    DETERMINED_STATUSES,
+    FINISHED_STATUSES,
+    GATHERING_STATUSES,
+    OPEN_STATUSES,
     ExtensionGround,
     RecordsRequest,
     ReferenceCounter,
@@ -22,6 +26,10 @@ from .tasking import DepartmentTask
 from .withholding import Exemption, Withholding
 
 __all__ = [
+    "DETERMINED_STATUSES",
+    "FINISHED_STATUSES",
+    "GATHERING_STATUSES",
+    "OPEN_STATUSES",
     "AuditEvent",
     "Blob",
     "Department",

@@ -28,6 +28,21 @@ class RequestStatus(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
+# The one definition of the workflow's status sets; every module imports these.
+# Open: the office still owes the requester a determination (§ 7922.535(a)). Departments
+# may add files to an open request (a re-run picks new ones up).
+OPEN_STATUSES = frozenset(
+    {RequestStatus.RECEIVED, RequestStatus.GATHERING, RequestStatus.DEDUPLICATING, RequestStatus.IN_REVIEW}
+)
+GATHERING_STATUSES = OPEN_STATUSES
+# Determined: the office answered the request, releasing records or denying it.
+DETERMINED_STATUSES = frozenset({RequestStatus.RELEASED, RequestStatus.DENIED})
+# Finished: no longer open, whichever way it ended (a withdrawal needs no determination).
+FINISHED_STATUSES = frozenset(
+    {RequestStatus.RELEASED, RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.DENIED}
+)
+
+
 class ExtensionGround(models.TextChoices):
     """The unusual circumstances of Gov. Code § 7922.535(c) that allow an extension."""
 
@@ -103,6 +118,10 @@ class RecordsRequest(models.Model):
     @property
     def current_due_date(self) -> datetime.date:
         return self.extended_due_date or self.due_date
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
 
 
 class StatusTransition(models.Model):

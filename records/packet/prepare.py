@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from dedupe.models import ClerkDecision, DedupeRun, DuplicateGroup, ItemImage
+from dedupe.models import DedupeRun, DuplicateGroup, ItemImage
 from dedupe.sniff import usual_extension
 from records.models import GatheredItem, ItemStatus, RecordsRequest, Redaction, Withholding
+from records.selectors import packet_inputs_changed_at
 
 from .data import (
     Citation,
@@ -59,21 +60,7 @@ def bates_prefix_for(records_request: RecordsRequest) -> str:
 
 def generated_at_for(records_request: RecordsRequest, run: DedupeRun) -> datetime.datetime:
     """The time printed in the packet: the last change to its inputs, so a rebuild is identical."""
-    moments = [run.finished_at or run.created_at]
-    for model, field in (
-        (ClerkDecision, "decided_at"),
-        (Withholding, "withheld_at"),
-        (Redaction, "created_at"),
-    ):
-        lookup = "request" if model is ClerkDecision else "item__request"
-        latest = (
-            model.objects.filter(**{lookup: records_request})
-            .order_by(f"-{field}")
-            .values_list(field, flat=True)
-        )
-        if latest:
-            moments.append(latest[0])
-    return max(moments).replace(microsecond=0)
+    return packet_inputs_changed_at(records_request, run).replace(microsecond=0)
 
 
 def _capture(image: ItemImage) -> datetime.datetime | None:

@@ -24,17 +24,13 @@ from dedupe.sniff import sniff_format
 
 from ..blobstore import TooLarge, spooled, store_spooled
 from ..errors import ApplicationError, InvalidInput, NotPermitted, RequestClosedForGathering
-from ..models import Department, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
+from ..models import GATHERING_STATUSES, Department, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
 from ..roles import can_gather_for, uploader_department
 from .audit import record_event
 from .requests import move_status_if
 
 Result = Literal["stored", "already_in_request", "refused"]
 
-# Statuses in which departments may still add files (a re-run picks new ones up).
-GATHERING_STATUSES = frozenset(
-    {RequestStatus.RECEIVED, RequestStatus.GATHERING, RequestStatus.DEDUPLICATING, RequestStatus.IN_REVIEW}
-)
 MAX_PATH_CHARS = 1000
 # A 0-byte file (an interrupted copy, an empty ZIP entry): said plainly, not as "not an image".
 EMPTY_FILE_REASON = "this file is empty"

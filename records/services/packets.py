@@ -25,14 +25,13 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from .. import selectors
 from ..errors import ApplicationError, Conflict, NotPermitted
 from ..models import (
     GatheredItem,
-    ItemStatus,
     Packet,
     PacketState,
     RecordsRequest,
-    Redaction,
     RequesterLink,
     RequestStatus,
 )
@@ -63,32 +62,19 @@ def _latest_run(records_request: RecordsRequest):
     )
 
 
-def _files_not_yet_deduplicated(records_request: RecordsRequest) -> int:
-    from dedupe.models import ItemImage
-
-    stored = GatheredItem.objects.filter(request=records_request, status=ItemStatus.STORED)
-    return stored.exclude(pk__in=ItemImage.objects.values("item_id")).count()
-
-
 def request_build(
     *, actor: Any, records_request: RecordsRequest, every_copy: bool = False, load_files: bool = False
 ) -> Packet:
     """Queue a build of the packet from the latest duplicate search and the clerk's decisions."""
     _require_clerk(actor)
-    if _latest_run(records_request) is None:
-        raise Conflict("Run duplicate detection before building the packet.", code="no_dedupe_run")
-    waiting = Redaction.objects.filter(item__request=records_request, confirmed=False).count()
-    if waiting:
+    # The packet page shows the same blockers before the clerk presses Build.
+    blockers = selectors.packet_build_blockers(records_request)
+    if blockers:
+        first = blockers[0]
         raise Conflict(
-            f"{waiting} redaction box(es) mapped onto duplicate copies wait for confirmation; "
-            "confirm or delete them before building, so no copy goes out unredacted.",
-            code="redactions_unconfirmed",
-        )
-    missing = _files_not_yet_deduplicated(records_request)
-    if missing:
-        raise Conflict(
-            f"{missing} file(s) were gathered after the last duplicate search; run it again first.",
-            code="dedupe_out_of_date",
+            first.message,
+            code=first.code,
+            details={"items": [{"id": i.id, "where": i.where} for i in first.items]},
         )
     with transaction.atomic():
         locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)

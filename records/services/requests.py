@@ -12,6 +12,7 @@ from django.utils import timezone
 from .. import deadlines
 from ..errors import ExtensionRefused, IllegalTransition, InvalidInput, NotPermitted
 from ..models import (
+    OPEN_STATUSES,
     Department,
     ExtensionGround,
     RecordsRequest,
@@ -38,8 +39,6 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.WITHDRAWN: frozenset(),
     S.DENIED: frozenset({S.CLOSED}),
 }
-
-OPEN_STATUSES = frozenset({S.RECEIVED, S.GATHERING, S.DEDUPLICATING, S.IN_REVIEW})
 
 # A received date this far ahead of the server's clock is a clock's difference, not the future.
 RECEIVED_CLOCK_SKEW = datetime.timedelta(minutes=5)

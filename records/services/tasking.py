@@ -21,11 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..errors import Conflict, InvalidInput, NotPermitted
-from ..models import Department, DepartmentTask, RecordsRequest
+from ..models import GATHERING_STATUSES, OPEN_STATUSES, Department, DepartmentTask, RecordsRequest
 from ..roles import Role, is_clerk, uploader_department
 from .audit import record_event
-from .intake import GATHERING_STATUSES, IntakeReport, gather_uploads
-from .requests import OPEN_STATUSES
+from .intake import IntakeReport, gather_uploads
 
 # A task or request this many days or fewer from its due date gets a "due soon" reminder.
 DUE_SOON_DAYS = 2

@@ -47,6 +47,7 @@ def packet_page(request: HttpRequest, reference: str) -> HttpResponse:
     packets = list(selectors.packets_visible_to(request.user).filter(request=records_request))
     current = packets[0] if packets else None
     links = list(RequesterLink.objects.filter(packet__in=packets).select_related("packet", "created_by"))
+    now = timezone.now()
     return render(
         request,
         "records/packet.html",
@@ -59,7 +60,12 @@ def packet_page(request: HttpRequest, reference: str) -> HttpResponse:
             "build_form": BuildForm(),
             "release_form": ReleaseForm(),
             "run": selectors.latest_completed_run(records_request),
-            "now": timezone.now(),
+            "now": now,
+            "blockers": selectors.packet_build_blockers(records_request),
+            "changes": selectors.packet_changes_since(current) if current else None,
+            "live_versions": sorted(
+                {link.packet.version for link in links if link.revoked_at is None and link.expires_at > now}
+            ),
         },
     )
 

@@ -23,7 +23,7 @@ from .. import selectors
 from ..deadlines import days_left
 from ..errors import ApplicationError
 from ..forms import ExtendForm, OpenRequestForm, StatusForm, TaskDepartmentsForm, UploadForm
-from ..models import DepartmentTask, RequestStatus
+from ..models import GATHERING_STATUSES, DepartmentTask, RequestStatus
 from ..roles import is_clerk
 from ..services import intake, tasking
 from ..services import requests as request_services
@@ -153,7 +153,7 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 departments=selectors.departments_for_upload(user), sole_department=sole_department
             ),
             "upload_department": sole_department,
-            "can_upload": records_request.status in intake.GATHERING_STATUSES,
+            "can_upload": records_request.status in GATHERING_STATUSES,
             "extend_form": ExtendForm(),
             "status_form": StatusForm(current=records_request.status, offered=next_statuses),
             "next_statuses": next_statuses,
@@ -164,6 +164,7 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "task_form": task_form,
             "run": run,
             "run_progress": runs.run_progress(run) if run else None,
+            "files_since_run": selectors.files_since_last_run(user, records_request),
             "packet": selectors.packets_visible_to(user).filter(request=records_request).first(),
         },
     )

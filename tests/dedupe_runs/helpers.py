@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections import deque
 
+from django.db.models import F
 from PIL import Image
 
 from dedupe import runs
+from dedupe.models import ClerkDecision, DedupeRun
+from records.models import AuditEvent, GatheredItem, Packet, Redaction, RequesterLink, Withholding
 from records.services.intake import gather_files
 from tests.dedupe.images import exif_rotated_jpeg, jpeg_bytes, png_bytes, skimage_photo
 from tests.factories import DepartmentFactory, RecordsRequestFactory, make_clerk
@@ -63,3 +67,24 @@ def gathered_request(clerk=None):
         )
     rr.refresh_from_db()
     return clerk, rr
+
+
+def as_if_done_days_ago(rr, days: int = 1) -> None:
+    """Move everything the request holds back in time, as if it was all done `days` ago."""
+    back = datetime.timedelta(days=days)
+    DedupeRun.objects.filter(request=rr).update(
+        created_at=F("created_at") - back, finished_at=F("finished_at") - back
+    )
+    Packet.objects.filter(request=rr).update(
+        requested_at=F("requested_at") - back,
+        built_at=F("built_at") - back,
+        generated_at=F("generated_at") - back,
+        released_at=F("released_at") - back,
+    )
+    RequesterLink.objects.filter(packet__request=rr).update(created_at=F("created_at") - back)
+    GatheredItem.objects.filter(request=rr).update(uploaded_at=F("uploaded_at") - back)
+    ClerkDecision.objects.filter(request=rr).update(decided_at=F("decided_at") - back)
+    Withholding.objects.filter(item__request=rr).update(withheld_at=F("withheld_at") - back)
+    Redaction.objects.filter(item__request=rr).update(created_at=F("created_at") - back)
+    # The trail moves with them (a test's time travel, not an edit: rows are never saved again).
+    AuditEvent.objects.filter(request=rr).update(at=F("at") - back)
