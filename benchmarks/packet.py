@@ -213,7 +213,7 @@ def run_variant(variant: str, n: int) -> dict:
     if variant == "packet":
         from records.packet.bag import packet_documents, write_packet_zip
 
-        docs = packet_documents(packet)
+        docs = packet_documents(packet, load_files=True)
         rendered = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             files = []

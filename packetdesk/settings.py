@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -191,6 +192,15 @@ PACKETDESK_STAFF_TITLE = env.str("PACKETDESK_STAFF_TITLE", default="Public Recor
 PACKETDESK_IGNORED_HOLIDAYS = env.list("PACKETDESK_IGNORED_HOLIDAYS", default=["Susan B. Anthony Day"])
 # Extra closure days (ISO dates) the city declares, e.g. a furlough day.
 PACKETDESK_EXTRA_CLOSURES = env.list("PACKETDESK_EXTRA_CLOSURES", default=[])
+# What the requester gets for a file nobody could open (records/packet/data.py UnreadableFiles):
+# "not_delivered" (it could not be reviewed for exempt content; the office keeps the original)
+# or "original_bytes" (delivered as received under a Bates number, marked as not reviewed).
+PACKETDESK_UNREADABLE_FILES = env.str("PACKETDESK_UNREADABLE_FILES", default="not_delivered")
+if PACKETDESK_UNREADABLE_FILES not in ("not_delivered", "original_bytes"):
+    raise ImproperlyConfigured(
+        f"PACKETDESK_UNREADABLE_FILES is {PACKETDESK_UNREADABLE_FILES!r}; "
+        "use 'not_delivered' or 'original_bytes'."
+    )
 
 # --- Celery ---
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

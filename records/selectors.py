@@ -7,6 +7,7 @@ department's items; clerks and managers see every request.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,54 @@ def current_groups(user: Any, records_request: RecordsRequest):
         .select_related("authoritative__item__department", "accepted_by")
         .prefetch_related(Prefetch("memberships", queryset=members))
     )
+
+
+class GroupsInIndexOrder(Sequence):
+    """Current groups in the index's order, each with the number the index prints ("Group n").
+
+    Slices fetch only their own groups (with their members), so a Paginator over thousands
+    of groups loads one page of them.
+    """
+
+    def __init__(self, groups: QuerySet, pks: list[int], numbers: dict[int, int]) -> None:
+        self._groups, self._pks, self._numbers = groups, pks, numbers
+
+    def __len__(self) -> int:
+        return len(self._pks)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self._groups.get(pk=self._pks[index])
+        pks = self._pks[index]
+        by_pk = {g.pk: g for g in self._groups.filter(pk__in=pks)}
+        return [by_pk[pk] for pk in pks]
+
+    def number(self, group: Any) -> int:
+        return self._numbers[group.pk]
+
+    def choices(self) -> list[tuple[int, int, str]]:
+        """(pk, number, authoritative key) of every group listed, for choosing one."""
+        keys = dict(self._groups.values_list("pk", "authoritative__key"))
+        return [(pk, self._numbers[pk], keys[pk]) for pk in self._pks]
+
+
+def groups_in_index_order(
+    user: Any, records_request: RecordsRequest, *, conflicts_only: bool = False
+) -> GroupsInIndexOrder:
+    """The current groups numbered and ordered as the index PDF lists them (records/packet/data.py).
+
+    Numbers count every group of the run, so a filtered list keeps each group's own number.
+    """
+    from records.packet.data import group_sort_key, number_groups
+
+    groups = current_groups(user, records_request)
+    rows = groups.values_list(
+        "pk", "engine_id", "authoritative__item__department__code", "authoritative__key"
+    )
+    numbers = number_groups({pk: group_sort_key(code or "", key, gid) for pk, gid, code, key in rows})
+    shown = groups.exclude(conflicts=[]) if conflicts_only else groups
+    pks = sorted(shown.values_list("pk", flat=True), key=numbers.__getitem__)
+    return GroupsInIndexOrder(groups, pks, numbers)
 
 
 def active_run(records_request: RecordsRequest):

@@ -43,5 +43,6 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/metrics.csv", dashboard.dashboard_csv, name="dashboard-csv"),
     path("p/<str:token>/", requester.requester_packet, name="requester-packet"),
+    path("p/<str:token>/files/<str:name>", requester.requester_file, name="requester-file"),
     path("p/<str:token>/<str:what>", requester.requester_download, name="requester-download"),
 ]

@@ -141,3 +141,70 @@ def capture_label(iso: str) -> str:
             clock, _, offset = rest.partition(sign)
             return f"{date} {clock} (UTC{sign}{offset})" if sign != "Z" else f"{date} {clock} (UTC)"
     return f"{date} {rest}"
+
+
+# records.packet.data.UnreadableFiles (PACKETDESK_UNREADABLE_FILES): what the requester gets
+# for a file nobody could open, as the index's explanation page and the requester's page say it.
+UNREADABLE_RULE_WORDS = {
+    "not_delivered": (
+        "A file that could not be opened could not be reviewed for exempt content, so it is not "
+        "released. The office keeps the original exactly as it was received; to ask for it, write "
+        "to the office quoting the request and the item number."
+    ),
+    "original_bytes": (
+        "A file that could not be opened is delivered as it was received, under a Bates number, "
+        "with its bytes unchanged. Because it could not be opened, it could not be reviewed for "
+        "exempt content."
+    ),
+}
+
+
+def unreadable_rule_words(rule: str) -> str:
+    return UNREADABLE_RULE_WORDS.get(rule, UNREADABLE_RULE_WORDS["not_delivered"])
+
+
+def unreadable_fate(rule: str, *, delivered: bool, original_kept: bool, page_of_file: bool = False) -> str:
+    """What the requester gets for one unreadable item under `rule`, naming the rule."""
+    named = f'(rule "{rule}")'
+    if delivered:
+        return f"Delivered as received {named}: bytes unchanged, not reviewed for exempt content."
+    if not original_kept:
+        return (
+            f"Not delivered {named}: the file was refused before its bytes were stored; ask the department."
+        )
+    if page_of_file:
+        return (
+            f"Not delivered {named}: a page of a larger file that could not be opened cannot be sent "
+            "alone; the office keeps the original file; ask for it quoting the item number."
+        )
+    return (
+        f"Not delivered {named}: it could not be reviewed for exempt content; the office keeps "
+        "the original; ask for it quoting the item number."
+    )
+
+
+def requester_fate(
+    status: str,
+    *,
+    relation: str = "",
+    duplicate_of: str = "",
+    exemptions: tuple[str, ...] = (),
+    redactions: int = 0,
+    unreadable: str = "",
+) -> str:
+    """An item's fate for the requester's page: plain words, no engine figures.
+
+    `status` is the manifest's (delivered, duplicate, withheld, unreadable); `unreadable`
+    is the packet's own sentence for an unreadable item (its reason and the rule).
+    """
+    if status == "duplicate":
+        target = f"duplicate of {duplicate_of}" if duplicate_of else "a copy of a record listed here"
+        return f"{target}: {relation_plain(relation)}"
+    if status == "withheld":
+        return "withheld: " + ("; ".join(exemptions) or "see the letter")
+    if status == "unreadable":
+        return unreadable or "could not be opened"
+    if redactions:
+        s = "s" if redactions != 1 else ""
+        return f"delivered with {redactions} part{s} blacked out: " + "; ".join(exemptions)
+    return "delivered"

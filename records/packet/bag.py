@@ -2,7 +2,8 @@
 
 Layout inside the ZIP, under one folder named after the request:
 `bagit.txt`, `bag-info.txt`, `data/files/<BATES><ext>` (delivered files, bytes unchanged),
-`data/index.pdf`, `data/letter.pdf`, `data/manifest.json`, ... , `manifest-sha256.txt`,
+`data/index.pdf`, `data/letter.pdf`, `data/manifest.json`, ... (and `data/<PREFIX>.dat`,
+`data/<PREFIX>.opt` when load files are asked for), `manifest-sha256.txt`,
 `tagmanifest-sha256.txt`. Each file is read once, in chunks, hashed as it is copied.
 """
 
@@ -33,18 +34,26 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a ZIP can hold: no clock 
 STORED_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", ".zip", ".jp2"})
 
 
-def packet_documents(packet: Packet, letter_templates: Mapping[str, str] | None = None) -> dict[str, bytes]:
-    """Every generated document of the packet, by its name under `data/`."""
-    prefix = packet.request.bates_prefix
-    return {
+def packet_documents(
+    packet: Packet, letter_templates: Mapping[str, str] | None = None, *, load_files: bool = False
+) -> dict[str, bytes]:
+    """Every generated document of the packet, by its name under `data/`.
+
+    The eDiscovery load files (`<PREFIX>.dat`, `<PREFIX>.opt`) only when asked for: once,
+    beside `files/`, which their image paths (`files\\<BATES><ext>`) point into.
+    """
+    documents = {
         "index.pdf": render_index_pdf(packet),
         "letter.pdf": render_letter_pdf(packet, letter_templates),
         "manifest.json": manifest_json(packet),
         "manifest.csv": manifest_csv(packet),
         "withholding_log.csv": withholding_log_csv(packet),
-        f"{prefix}.dat": load_file_dat(packet),
-        f"{prefix}.opt": load_file_opt(packet),
     }
+    if load_files:
+        prefix = packet.request.bates_prefix
+        documents[f"{prefix}.dat"] = load_file_dat(packet)
+        documents[f"{prefix}.opt"] = load_file_opt(packet)
+    return documents
 
 
 def bag_name(reference: str) -> str:

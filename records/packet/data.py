@@ -8,13 +8,29 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TypeVar
 
+from dedupe.types import file_of_key
 from records.errors import InvalidInput
-from records.wording import date_source_label, relation_label
+from records.wording import date_source_label, relation_label, unreadable_fate
+
+
+class UnreadableFiles(StrEnum):
+    """What the requester gets for a file nobody could open (PACKETDESK_UNREADABLE_FILES).
+
+    NOT_DELIVERED (the default): a file that could not be opened could not be reviewed for
+    exempt content, so it is not released; the index says the office keeps the original.
+    ORIGINAL_BYTES: it goes out as received under a Bates number, bytes unchanged, the index
+    saying it was not reviewed. A page of a multi-page file is never delivered this way (its
+    file holds other pages, each an item of its own), nor a file whose bytes were not kept.
+    """
+
+    NOT_DELIVERED = "not_delivered"
+    ORIGINAL_BYTES = "original_bytes"
 
 
 class ItemStatus(StrEnum):
@@ -100,6 +116,11 @@ class PacketItem:
     extension: str = ""  # of the delivered file, e.g. ".jpg"
     description: str = ""  # for the withholding log; never the file name by default
     delivered_sha256: str | None = None  # of the copy that goes out (a page alone, or redacted)
+    # Unreadable or refused: the rule in force (UnreadableFiles), whether the item went out
+    # as received under it, and whether the office holds its bytes at all.
+    unreadable_rule: str = ""
+    delivered_as_received: bool = False
+    original_kept: bool = True
 
     @property
     def is_redacted(self) -> bool:
@@ -111,9 +132,18 @@ class PacketItem:
         return self.status == ItemStatus.WITHHELD and not self.is_redacted
 
     @property
+    def is_unreadable(self) -> bool:
+        """Could not be opened (refused at intake included)."""
+        return self.status in (ItemStatus.UNREADABLE, ItemStatus.REFUSED)
+
+    @property
     def is_produced(self) -> bool:
         """Goes out as a file with a Bates number by default."""
-        return self.status == ItemStatus.DELIVERED or self.is_redacted
+        return (
+            self.status == ItemStatus.DELIVERED
+            or self.is_redacted
+            or (self.is_unreadable and self.delivered_as_received)
+        )
 
     @property
     def citations(self) -> tuple[Citation, ...]:
@@ -227,6 +257,7 @@ class Packet:
     explanation: MatchExplanation = MatchExplanation()
     generated_at: datetime  # fixed by the caller: the same packet gives the same bytes
     media: str = "one ZIP archive (BagIt layout) through an expiring download link"
+    unreadable_files: UnreadableFiles = UnreadableFiles.NOT_DELIVERED  # the rule in force
 
     @property
     def counts(self) -> PacketCounts:
@@ -234,6 +265,9 @@ class Packet:
 
     def ordered_items(self) -> list[PacketItem]:
         return index_order(self.items)
+
+    def group_numbers(self) -> dict[str, int]:
+        return group_numbers(self.items)
 
     def bates_range(self) -> tuple[str, str] | None:
         numbers = sorted(i.bates for i in self.items if i.bates)
@@ -249,7 +283,43 @@ def _group_rank(items: Sequence[PacketItem]) -> dict[str, tuple[str, str, str]]:
         best = lead.get(item.group_id)
         if best is None or (item.is_authoritative, best.path) > (best.is_authoritative, item.path):
             lead[item.group_id] = item
-    return {gid: (it.department_code, it.path, gid) for gid, it in lead.items()}
+    return {gid: group_sort_key(it.department_code, it.path, gid) for gid, it in lead.items()}
+
+
+GroupRef = TypeVar("GroupRef", bound=Hashable)  # a group id, or a database row's pk
+
+
+def group_sort_key(department_code: str, authoritative_path: str, group_id: str) -> tuple[str, str, str]:
+    """Where a group stands in the index: its authoritative copy's department and path, then its id."""
+    return (department_code, authoritative_path, group_id)
+
+
+def number_groups(keys: Mapping[GroupRef, tuple[str, str, str]]) -> dict[GroupRef, int]:
+    """Groups numbered 1, 2, ... in index order, from each group's `group_sort_key`.
+
+    The one numbering of groups: the review page, the index PDF, the manifest and the
+    requester's page all show "Group n" from this.
+    """
+    return {gid: n for n, gid in enumerate(sorted(keys, key=lambda g: keys[g]), start=1)}
+
+
+def group_numbers(items: Iterable[PacketItem]) -> dict[str, int]:
+    """Each group's number (1, 2, ...) in the order the index lists the groups."""
+    return number_groups(_group_rank(list(items)))
+
+
+def unreadable_fields(rule: UnreadableFiles | str, *, page: int, original_kept: bool) -> dict[str, object]:
+    """The PacketItem fields of an unreadable or refused item under `rule`.
+
+    Only a whole file whose bytes the office holds can go out as received: a page of a
+    multi-page file would carry its neighbours along.
+    """
+    rule = UnreadableFiles(rule)
+    return {
+        "unreadable_rule": str(rule),
+        "delivered_as_received": rule == UnreadableFiles.ORIGINAL_BYTES and page == 0 and original_kept,
+        "original_kept": original_kept,
+    }
 
 
 def index_order(items: Iterable[PacketItem]) -> list[PacketItem]:
@@ -282,7 +352,8 @@ def assign_bates(
     By default the authoritative copy of each group, every item without duplicates and every
     item delivered redacted get a number; with `every_copy` the duplicates do as well. A
     duplicate always records the Bates number of its group's authoritative copy (if it has
-    one). Withheld-in-full and unreadable items never get a number.
+    one). Withheld-in-full items never get a number; unreadable ones only when delivered as
+    received (`UnreadableFiles.ORIGINAL_BYTES`).
     """
     if not BATES_PREFIX_PATTERN.match(prefix):
         raise InvalidInput(
@@ -336,8 +407,17 @@ def item_fate(item: PacketItem, item_numbers: Mapping[str, int] | None = None) -
         return f"delivered with {item.redaction_count} redaction{s}: {citations_text(item.citations)}"
     if item.status == ItemStatus.WITHHELD:
         return f"withheld: {citations_text(item.citations) or 'no citation recorded'}"
-    if item.status == ItemStatus.UNREADABLE:
-        return f"unreadable: {item.unreadable_reason or 'no reason recorded'}"
-    if item.status == ItemStatus.REFUSED:
-        return f"unreadable (refused at intake): {item.unreadable_reason or 'no reason recorded'}"
+    if item.is_unreadable:
+        what = "unreadable" if item.status == ItemStatus.UNREADABLE else "unreadable (refused at intake)"
+        return f"{what}: {item.unreadable_reason or 'no reason recorded'}. {unreadable_outcome(item)}"
     return "delivered"
+
+
+def unreadable_outcome(item: PacketItem) -> str:
+    """What the requester gets for an unreadable or refused item, naming the rule that decided."""
+    return unreadable_fate(
+        item.unreadable_rule or UnreadableFiles.NOT_DELIVERED,
+        delivered=item.delivered_as_received,
+        original_kept=item.original_kept,
+        page_of_file=item.status == ItemStatus.UNREADABLE and file_of_key(item.path) != item.path,
+    )

@@ -7,6 +7,7 @@ can be produced from a folder of department sub-folders without the web app.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,7 +18,16 @@ from dedupe.sniff import usual_extension
 from dedupe.types import DedupeResult, Fingerprint, SourceFile, file_of_key, page_of_key
 
 from .data import ItemStatus as Fate
-from .data import MatchExplanation, Packet, PacketGroup, PacketItem, PacketRequest, assign_bates
+from .data import (
+    MatchExplanation,
+    Packet,
+    PacketGroup,
+    PacketItem,
+    PacketRequest,
+    UnreadableFiles,
+    assign_bates,
+    unreadable_fields,
+)
 from .delivered import as_delivered, write_delivered_copy
 
 
@@ -40,6 +50,11 @@ def _item(fp: Fingerprint, **fate) -> PacketItem:
     )
 
 
+def _plain_suffix(name: str) -> str:
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+
+
 def packet_from_result(
     result: DedupeResult,
     *,
@@ -49,7 +64,10 @@ def packet_from_result(
     city: str,
     office: str,
     every_copy: bool = False,
+    unreadable_files: UnreadableFiles | str = UnreadableFiles.NOT_DELIVERED,
 ) -> Packet:
+    """The packet of a folder run; unreadable files follow `unreadable_files`, as in the web app."""
+    rule = UnreadableFiles(unreadable_files)
     group_of: dict[str, tuple] = {}
     for group in result.groups:
         group_of[group.authoritative] = (group, None)
@@ -89,6 +107,8 @@ def packet_from_result(
                 byte_size=unreadable.byte_size,
                 status=Fate.UNREADABLE,
                 unreadable_reason=unreadable.reason,
+                extension=usual_extension(unreadable.format or "", _plain_suffix(unreadable.source_key)),
+                **unreadable_fields(rule, page=page_of_key(unreadable.key), original_kept=True),
             )
         )
     day = generated_at.date()
@@ -120,6 +140,7 @@ def packet_from_result(
         groups=groups,
         explanation=MatchExplanation.from_settings(result.settings),
         generated_at=generated_at,
+        unreadable_files=rule,
     )
 
 

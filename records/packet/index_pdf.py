@@ -46,7 +46,10 @@ from records.packet.data import (
     capture_source_text,
     item_fate,
     relation_text,
+    unreadable_outcome,
 )
+from records.packet.manifests import withheld_description
+from records.wording import rule_sentence, unreadable_rule_words
 
 SANS, SANS_BOLD, MONO = "PD-Sans", "PD-Sans-Bold", "PD-Mono"
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -212,9 +215,11 @@ class ItemRow(Flowable):
         show_preview: bool,
         shaded: bool,
         in_group: bool,
+        group_number: int | None = None,
     ) -> None:
         super().__init__()
         self.item, self.width, self.shaded, self.in_group = item, width, shaded, in_group
+        self.group_number = group_number
         self.thumbnail = item.thumbnail_jpeg if show_preview else None
         self.preview_note = "" if show_preview else ("not shown" if item.thumbnail_jpeg else "no preview")
         x1 = COLUMNS[0]
@@ -233,11 +238,16 @@ class ItemRow(Flowable):
         lines: list[Line] = [
             (item.bates, SANS_BOLD, 8.5, INK) if item.bates else ("no Bates number", SANS, 7.5, MUTED)
         ]
-        lines.append((f"Item {number}", SANS, 6.5, MUTED))
+        group = f" · Group {self.group_number}" if self.group_number else ""
+        lines.append((f"Item {number}{group}", SANS, 6.5, MUTED))
         if item.is_authoritative:
             lines.append(("AUTHORITATIVE COPY", SANS_BOLD, 6.5, STATUS_COLOURS["delivered"]))
         kind = "redacted" if item.is_redacted else str(item.status).replace("refused", "unreadable")
         colour = STATUS_COLOURS.get(kind, INK)
+        if item.is_unreadable:
+            # The reason and what the requester gets, under its rule, are in the details column.
+            what = "unreadable" if item.status == ItemStatus.UNREADABLE else "unreadable (refused at intake)"
+            fate = f"{what}: {'delivered as received' if item.delivered_as_received else 'not delivered'}"
         lines += [(t, SANS, 7, colour) for t in wrap_line(printable(fate), SANS, 7, width, 5)]
         return lines
 
@@ -264,6 +274,14 @@ class ItemRow(Flowable):
         facts.append(f"Size: {human_bytes(item.byte_size)}")
         for fact in facts:
             lines += [(t, SANS, 6.6, INK) for t in wrap_line(printable(fact), SANS, 6.6, width, 2)]
+        if item.is_unreadable:
+            reason = item.unreadable_reason or "no reason recorded"
+            for label, text in (("Could not be opened", reason), ("You receive", unreadable_outcome(item))):
+                fact = f"{label}: {text}"
+                lines += [
+                    (t, SANS, 6.6, STATUS_COLOURS["unreadable"])
+                    for t in wrap_line(printable(fact), SANS, 6.6, width, 4)
+                ]
         return lines
 
     def _hash_lines(self, width: float) -> list[Line]:
@@ -364,6 +382,14 @@ def _grid(rows: list[list], widths: Sequence[float], header: bool = False, long:
     return table
 
 
+def _unreadable_note(packet: Packet) -> str:
+    delivered = sum(1 for i in packet.items if i.is_unreadable and i.delivered_as_received)
+    rule = str(packet.unreadable_files)
+    if delivered:
+        return f'not an image or damaged; the reason is given; {delivered:,} delivered as received (rule "{rule}")'
+    return f'not an image or damaged; the reason is given; not delivered (rule "{rule}")'
+
+
 def _cover(packet: Packet, st: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
     req, counts = packet.request, packet.counts
     p = lambda text, style="base": Paragraph(text, st[style])  # noqa: E731
@@ -389,7 +415,7 @@ def _cover(packet: Packet, st: dict[str, ParagraphStyle], width: float) -> list[
         ("Near duplicates", f"{counts.near_duplicates:,}", "same picture re-saved, resized, or a burst shot"),
         ("Withheld in full", f"{counts.withheld:,}", "with the legal basis for each"),
         ("Delivered with redactions", f"{counts.redacted:,}", f"{counts.redactions:,} redactions in all"),
-        ("Unreadable", f"{counts.unreadable:,}", "not an image or damaged; the reason is given"),
+        ("Unreadable", f"{counts.unreadable:,}", _unreadable_note(packet)),
         ("Space saved", human_bytes(counts.bytes_saved), "by not sending duplicates twice"),
     ]
     story: list[Flowable] = [
@@ -419,7 +445,8 @@ def _cover(packet: Packet, st: dict[str, ParagraphStyle], width: float) -> list[
         p(
             "Every file gathered from the city's departments appears once in this index with what "
             "happened to it: <b>delivered</b> (with its Bates number), <b>duplicate of</b> a delivered "
-            "file, <b>withheld</b> (with the legal basis) or <b>unreadable</b> (with the reason). "
+            "file, <b>withheld</b> (with the legal basis) or <b>unreadable</b> (with the reason and what "
+            "you receive for it). Groups are numbered in the order this index lists them. "
             "Copies of the same picture are listed together; the copy that was delivered is marked "
             "<b>authoritative</b>, with the rule that chose it. Each file's SHA-256 fingerprint lets "
             "you check that the delivered file is exactly the one listed. manifest.json and "
@@ -470,6 +497,13 @@ def _explanation(packet: Packet, st: dict[str, ParagraphStyle], width: float) ->
             "are listed. The delivered copy's values are not thereby confirmed.",
             "small",
         ),
+        p("Files that could not be opened", "h2"),
+        p(
+            f"Rule <b>{para_text(str(packet.unreadable_files))}</b>: "
+            f"{para_text(unreadable_rule_words(str(packet.unreadable_files)))} Each such file is listed "
+            "with the reason it could not be opened and what you receive for it.",
+            "small",
+        ),
     ]
     return story
 
@@ -484,7 +518,15 @@ def _withholding_log(
     rows = [
         [
             p(f"<b>{h}</b>")
-            for h in ("Bates / item", "Captured", "Department", "Treatment", "Legal basis", "Responsible")
+            for h in (
+                "Bates / item",
+                "Captured",
+                "Department",
+                "Description",
+                "Treatment",
+                "Legal basis",
+                "Responsible",
+            )
         ]
     ]
     for n, item in logged:
@@ -494,12 +536,13 @@ def _withholding_log(
                 p(para_text(item.bates or f"Item {n}")),
                 p(para_text(item.capture_date_text or "unknown")),
                 p(para_text(item.department_name)),
+                p(para_text(withheld_description(item))),
                 p(para_text(treatment)),
                 p(para_text("; ".join(c.label for c in item.citations) or "no citation recorded")),
                 p(para_text("; ".join(c.responsible for c in item.citations))),
             ]
         )
-    widths = (0.95 * inch, 0.95 * inch, 1.0 * inch, 0.85 * inch, 1.8 * inch)
+    widths = (0.9 * inch, 0.85 * inch, 0.85 * inch, 1.45 * inch, 0.75 * inch, 1.45 * inch)
     return [
         PageBreak(),
         Bookmark("sec-log", "Withholding and redaction log"),
@@ -515,6 +558,7 @@ def _items(
     authority = {i.group_id: i for i in order if i.group_id and i.is_authoritative}
     auth_number = {gid: number[id(i)] for gid, i in authority.items()}
     groups = {g.id: g for g in packet.groups}
+    group_number = packet.group_numbers()
 
     def previewable(item: PacketItem) -> bool:
         # A thumbnail of a withheld or redacted original would disclose what was withheld.
@@ -530,6 +574,7 @@ def _items(
         show_preview=previewable(item),
         shaded=shaded,
         in_group=in_group,
+        group_number=group_number.get(item.group_id) if item.group_id else None,
     )
     grouped = [i for i in order if i.group_id is not None]
     sizes = Counter(i.group_id for i in grouped)
@@ -539,7 +584,7 @@ def _items(
     for k, item in enumerate(grouped):
         if item.group_id != current:
             current = item.group_id
-            story += _group_header(groups.get(current), item, sizes[current], k, st)
+            story += _group_header(groups.get(current), item, group_number[current], sizes[current], k, st)
         story.append(row(item, item.is_authoritative, True))
     singles = [i for i in order if i.group_id is None]
     if singles:
@@ -564,16 +609,25 @@ def _items(
 
 
 def _group_header(
-    group: PacketGroup | None, lead: PacketItem, size: int, k: int, st: dict[str, ParagraphStyle]
+    group: PacketGroup | None,
+    lead: PacketItem,
+    number: int,
+    size: int,
+    k: int,
+    st: dict[str, ParagraphStyle],
 ) -> list[Flowable]:
-    """The group's line: its copies, the delivered copy and the rule that chose it, any conflict."""
+    """The group's line: its copies, the delivered copy and why it was chosen, any conflict.
+
+    The rule in the sentence staff read on the review page (records/wording.py), then the
+    group's stored one-line reason.
+    """
     rule = group.rule if group else lead.authority_rule
     reason = group.reason if group else lead.authority_reason
     delivered = lead.bates or "not delivered"
-    title = f"Group {lead.group_id}: {delivered} ({size} copies)"
+    title = f"Group {number}: {delivered} ({size} copies)"
     text = (
-        f"<b>Group {para_text(lead.group_id)}</b> · {size} copies · authoritative copy "
-        f"<b>{para_text(delivered)}</b>, chosen by rule <b>{para_text(rule or 'not recorded')}</b>: "
+        f"<b>Group {number}</b> · {size} copies · authoritative copy "
+        f"<b>{para_text(delivered)}</b>, {para_text(rule_sentence(rule))}: "
         f"{para_text(reason or 'no reason recorded')}"
     )
     story: list[Flowable] = [CondPageBreak(1.4 * inch), Bookmark(f"grp-{k}", title, 1), Spacer(0, 4)]

@@ -3,7 +3,9 @@
 The wording lives in `letter_templates/*.txt` (`string.Template`, `$name` placeholders) so a
 manager can change it without touching code. A paragraph is a block of lines separated by a
 blank line; a line inside a paragraph is a line break; a line starting with "# " is a
-heading. Template text and values are both printed literally (escaped).
+heading. Template text and values are both printed literally (escaped). The closing block
+(the last template) is kept on one page with the paragraph before it, so the signature never
+stands alone at the top of a page.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Spacer
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate, Paragraph, Spacer
 
 from records.errors import InvalidInput
 from records.packet.data import Packet
 from records.packet.index_pdf import INK, MUTED, PAGE, SANS, SANS_BOLD, PagedCanvas, printable, register_fonts
+from records.packet.manifests import withheld_description
 
 TEMPLATE_DIR = Path(__file__).with_name("letter_templates")
 TEMPLATE_NAMES = (
@@ -109,6 +112,7 @@ def letter_text(packet: Packet, templates: Mapping[str, str] | None = None) -> l
                 entry = {
                     **values,
                     "item": item.bates or f"Item {n}",
+                    "record_description": withheld_description(item),
                     "department": item.department_name,
                     "captured": item.capture_date_text or "date unknown",
                     "treatment": treatment,
@@ -163,6 +167,7 @@ def render_letter_pdf(packet: Packet, templates: Mapping[str, str] | None = None
     head = ParagraphStyle("head", fontName=SANS_BOLD, fontSize=13, leading=16, textColor=INK)
     values = letter_values(packet)
     address = [req.requester_name, req.requester_organisation, req.requester_email]
+    body, closing = _paragraphs(blocks[:-1]), _paragraphs(blocks[-1:])
     story: list[Flowable] = [
         Paragraph(escape(printable(req.city)), head),
         Paragraph(escape(printable(req.office)), small),
@@ -171,7 +176,8 @@ def render_letter_pdf(packet: Packet, templates: Mapping[str, str] | None = None
         Spacer(0, 8),
         Paragraph("<br/>".join(escape(printable(a)) for a in address if a), small),
         Spacer(0, 14),
-        *_paragraphs(blocks),
+        *body[:-1],
+        KeepTogether([*body[-1:], *closing]),
     ]
     doc.build(
         story, canvasmaker=partial(PagedCanvas, footer=f"Request {req.reference} · determination letter")

@@ -1,8 +1,10 @@
 """The packet's machine-readable lists: manifest.json/.csv, the withholding log, eDiscovery load files.
 
-manifest.json is DESIGN.md's interchange format exactly (items may carry the extra keys
-relation, redactions, withholding). All outputs are sorted and use the packet's fixed
-`generated_at`, so the same packet gives the same bytes.
+manifest.json is DESIGN.md's interchange format exactly, with extra keys only added, never
+changed: items may carry department_name, relation, delivered_sha256, redactions and
+withholding; each group carries "number", its "Group n" in index.pdf, on the review page and
+on the requester's page (its "id" stays the engine's stable id). All outputs are sorted and
+use the packet's fixed `generated_at`, so the same packet gives the same bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from records.packet.data import ItemStatus, Packet, PacketItem, item_fate
+from records.wording import rule_sentence
 
 MANIFEST_CSV_COLUMNS = (
     "path",
@@ -85,7 +88,7 @@ def _authority_numbers(packet: Packet) -> dict[str, int]:
 def _reason(item: PacketItem, by_group: dict[str, int]) -> str:
     fate = item_fate(item, by_group)
     if item.is_authoritative and item.status != ItemStatus.DUPLICATE:
-        return f"{fate}; authoritative copy ({item.authority_rule}): {item.authority_reason}"
+        return f"{fate}; authoritative copy, {rule_sentence(item.authority_rule)}: {item.authority_reason}"
     if item.status == ItemStatus.DELIVERED and item.group_id is None:
         return f"{fate}; no duplicate found"
     return fate
@@ -103,6 +106,7 @@ def build_manifest(packet: Packet) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "path": item.path,
             "department": item.department_code,
+            "department_name": item.department_name,
             "sha256": item.sha256,
             "bates": item.bates,
             "capture_date": item.capture_date_text,
@@ -126,9 +130,11 @@ def build_manifest(packet: Packet) -> dict[str, Any]:
                 for c in item.citations
             ]
         items.append(entry)
+    numbers = packet.group_numbers()
     groups = [
         {
             "id": g.id,
+            "number": numbers.get(g.id),
             "authoritative": g.authoritative_path,
             "rule": g.rule,
             "reason": g.reason,

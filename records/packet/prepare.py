@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,7 +27,9 @@ from .data import (
     PacketGroup,
     PacketItem,
     PacketRequest,
+    UnreadableFiles,
     assign_bates,
+    unreadable_fields,
 )
 from .data import ItemStatus as Fate
 
@@ -73,9 +76,16 @@ def _capture(image: ItemImage) -> datetime.datetime | None:
     return value.replace(tzinfo=None)
 
 
+def _received_extension(name: str) -> str:
+    """A refused file's own extension, when it is a plain one (it names the file that goes out)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+
+
 def prepare_packet(
     records_request: RecordsRequest, run: DedupeRun, *, every_copy: bool = False
 ) -> PreparedPacket:
+    rule = UnreadableFiles(settings.PACKETDESK_UNREADABLE_FILES)
     groups = list(
         DuplicateGroup.objects.filter(run=run)
         .select_related("authoritative")
@@ -130,8 +140,11 @@ def prepare_packet(
         }
         item_ids[image.key] = item.pk
         if image.unreadable_reason:
+            fields = unreadable_fields(rule, page=image.page, original_kept=item.blob_id is not None)
             items.append(
-                PacketItem(status=Fate.UNREADABLE, unreadable_reason=image.unreadable_reason, **common)
+                PacketItem(
+                    status=Fate.UNREADABLE, unreadable_reason=image.unreadable_reason, **common, **fields
+                )
             )
             continue
         fate = Fate.DELIVERED
@@ -179,6 +192,8 @@ def prepare_packet(
                 byte_size=item.byte_size,
                 status=Fate.REFUSED,
                 unreadable_reason=item.error_reason,
+                extension=_received_extension(item.original_path) or usual_extension(item.detected_format),
+                **unreadable_fields(rule, page=0, original_kept=item.blob_id is not None),
             )
         )
 
@@ -218,5 +233,6 @@ def prepare_packet(
         groups=packet_groups,
         explanation=MatchExplanation.from_settings(run.settings_used),
         generated_at=timezone.localtime(generated_at_for(records_request, run)).replace(tzinfo=None),
+        unreadable_files=rule,
     )
     return PreparedPacket(packet=packet, item_ids=item_ids)

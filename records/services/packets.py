@@ -140,7 +140,9 @@ def build(packet_id: int) -> None:
                 if stored.pk not in originals:
                     originals[stored.pk] = _local_copy(stored.blob.file.name, stack)
                 original = originals[stored.pk]
-                copy = delivered_copy_path(stored, page_of_key(item.path), original, stack)
+                # A refused file delivered as received (PACKETDESK_UNREADABLE_FILES) has no pages.
+                page = 0 if item.status == "refused" else page_of_key(item.path)
+                copy = delivered_copy_path(stored, page, original, stack)
                 sources[item.path] = copy or original
                 if copy is not None:
                     # A page alone or a burned copy: JPEG or PNG whatever the original was.
@@ -155,12 +157,7 @@ def _render_and_store(packet: Packet, data, sources: dict[str, str], stack) -> t
     from records.packet.bag import bag_name, packet_documents, write_packet_zip
 
     records_request = packet.request
-    documents = packet_documents(data)
-    if packet.load_files:
-        from records.packet.manifests import load_file_dat, load_file_opt
-
-        documents["loadfiles/packet.dat"] = load_file_dat(data).encode("utf-8")
-        documents["loadfiles/packet.opt"] = load_file_opt(data).encode("utf-8")
+    documents = packet_documents(data, load_files=packet.load_files)
     folder = f"packets/{records_request.reference}/v{packet.version}"
     delivered = [(f"{item.bates}{item.extension}", sources[item.path]) for item in data.items if item.bates]
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="packetdesk-packet-")))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
-
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -13,9 +10,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ..services import packet_files
 from ..services import packets as packet_services
 
 CONTENTS_PAGE_SIZE = 100
+# Delivered files a browser may show in place; anything else (a file delivered as received,
+# which nobody could open) is only ever downloaded, so it cannot run as a page of this site.
+INLINE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif"}
 
 
 def _gone(request: HttpRequest, exc: packet_services.LinkNotUsable) -> HttpResponse:
@@ -27,16 +28,6 @@ def _gone(request: HttpRequest, exc: packet_services.LinkNotUsable) -> HttpRespo
     )
 
 
-def _manifest(packet) -> dict:
-    """manifest.json as packed in the packet's ZIP (the requester sees what they download)."""
-    try:
-        with default_storage.open(packet.zip_file, "rb") as fh, zipfile.ZipFile(fh) as zf:
-            name = next((n for n in zf.namelist() if n.endswith("/data/manifest.json")), None)
-            return json.loads(zf.read(name)) if name else {}
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return {}
-
-
 @never_cache
 @require_GET
 def requester_packet(request: HttpRequest, token: str) -> HttpResponse:
@@ -45,8 +36,9 @@ def requester_packet(request: HttpRequest, token: str) -> HttpResponse:
     except packet_services.LinkNotUsable as exc:
         return _gone(request, exc)
     packet = link.packet
-    items = _manifest(packet).get("items", [])
-    page = Paginator(items, CONTENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    # What the requester sees is read from the ZIP they download.
+    rows = packet_files.requester_contents(packet, packet_files.read_manifest(packet))
+    page = Paginator(rows, CONTENTS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "records/requester_packet.html",
@@ -84,6 +76,13 @@ def requester_download(request: HttpRequest, token: str, what: str) -> HttpRespo
             "application/pdf",
             True,
         )
+    elif what == "letter.pdf":
+        name, filename, content_type, inline = (
+            packet.letter_file,
+            f"{reference}-letter.pdf",
+            "application/pdf",
+            True,
+        )
     else:
         raise Http404("Unknown file.")
     if not name or not default_storage.exists(name):
@@ -95,3 +94,27 @@ def requester_download(request: HttpRequest, token: str, what: str) -> HttpRespo
         as_attachment=not inline,
         filename=filename,
     )
+
+
+@never_cache
+@require_GET
+def requester_file(request: HttpRequest, token: str, name: str) -> HttpResponse:
+    """One delivered file by its Bates name, streamed out of the packet's ZIP, audited."""
+    try:
+        link = packet_services.resolve_link(token)
+    except packet_services.LinkNotUsable as exc:
+        return _gone(request, exc)
+    delivered = packet_files.open_delivered_file(link.packet, name)
+    if delivered is None:
+        raise Http404("This packet has no file by that name.")
+    packet_services.record_download(link, f"files/{name}", request.headers.get("User-Agent", ""))
+    extension = name[name.rfind(".") :].lower() if "." in name else ""
+    inline = extension in INLINE_TYPES
+    response = FileResponse(
+        delivered,
+        content_type=INLINE_TYPES.get(extension, "application/octet-stream"),
+        as_attachment=not inline,
+        filename=name,
+    )
+    response["Content-Length"] = str(delivered.size)
+    return response

@@ -259,15 +259,20 @@ def extension_notice(request: HttpRequest, reference: str) -> HttpResponse:
     if not records_request.extension_days:
         messages.error(request, "This request has not been extended.")
         return redirect("records:request-detail", reference=reference)
-    deadline = request_services.extended_deadline_for(
-        records_request.received_at, records_request.extension_days
+    # The notice gives the requester the new date and the statutory reason; how the date was
+    # counted (days skipped, holidays) is the office's working, shown on the request page.
+    new_due = (
+        records_request.extended_due_date
+        or request_services.extended_deadline_for(
+            records_request.received_at, records_request.extension_days
+        ).due
     )
     return render(
         request,
         "records/extension_notice.html",
         {
             "rr": records_request,
-            "deadline": deadline,
+            "new_due": new_due,
             "original": request_services.deadline_for(records_request.received_at),
             "staff_title": settings.PACKETDESK_STAFF_TITLE,
         },

@@ -66,9 +66,10 @@ def review(request: HttpRequest, reference: str) -> HttpResponse:
     records_request = visible_request(request, reference)
     require_staff(request.user)
     run = selectors.latest_completed_run(records_request)
-    groups = selectors.current_groups(request.user, records_request)
-    if request.GET.get("conflicts") == "1":
-        groups = groups.exclude(conflicts=[])
+    # Numbered and ordered as the index PDF lists them: one "Group n" everywhere.
+    groups = selectors.groups_in_index_order(
+        request.user, records_request, conflicts_only=request.GET.get("conflicts") == "1"
+    )
     page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     withheld = dict(
         Withholding.objects.filter(item__request=records_request)
@@ -76,14 +77,12 @@ def review(request: HttpRequest, reference: str) -> HttpResponse:
         .values_list("item_id", "exemption__code_section")
     )
     group_views = []
-    for offset, group in enumerate(page, start=page.start_index()):
+    for group in page:
         members = _member_views(group)
-        group_views.append({"group": group, "number": offset, "members": members})
-    merge_choices = list(
-        selectors.current_groups(request.user, records_request).values_list("pk", "authoritative__key")[
-            :MERGE_CHOICES_LIMIT
-        ]
-    )
+        group_views.append({"group": group, "number": groups.number(group), "members": members})
+    merge_choices = selectors.groups_in_index_order(request.user, records_request).choices()[
+        :MERGE_CHOICES_LIMIT
+    ]
     singles = Paginator(
         selectors.ungrouped_items(request.user, records_request).prefetch_related("images"), ITEMS_PER_PAGE
     ).get_page(request.GET.get("items"))

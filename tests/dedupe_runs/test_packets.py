@@ -1,5 +1,6 @@
 """Building, releasing and sharing a request's packet from a finished dedupe run."""
 
+import csv
 import datetime
 import io
 import json
@@ -197,3 +198,119 @@ def test_a_packet_is_not_built_while_mapped_redactions_await_confirmation(dedupl
     )
     with pytest.raises(Conflict, match="wait for confirmation"):
         packets.request_build(actor=clerk, records_request=rr)
+
+
+# ------------------------------------------------------------------------ issue 21 (9, 5, 10)
+
+
+def _pdf_text(pdf: bytes, tmp_path) -> str:
+    import re
+    import subprocess
+
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "doc.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    return re.sub(r"\s+", " ", text)
+
+
+def test_load_files_are_in_the_packet_only_when_the_box_is_ticked_and_then_once(
+    deduplicated, django_capture_on_commit_callbacks
+):
+    clerk, rr = deduplicated
+    plain = read_zip(build(clerk, rr, django_capture_on_commit_callbacks))
+    assert not [n for n in plain if n.endswith((".dat", ".opt"))]
+    asked = read_zip(build(clerk, rr, django_capture_on_commit_callbacks, load_files=True))
+    assert len([n for n in asked if n.endswith(".dat")]) == 1
+    assert len([n for n in asked if n.endswith(".opt")]) == 1
+    (dat,) = [n for n in asked if n.endswith(".dat")]
+    assert dat.startswith("data/") and dat.count("/") == 1  # beside files/, which it points into
+
+
+@pytest.mark.parametrize("rule", ["not_delivered", "original_bytes"])
+def test_the_unreadable_files_setting_decides_what_the_requester_gets(
+    rule, deduplicated, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    from records.services.intake import gather_files
+
+    clerk, rr = deduplicated
+    pd = GatheredItem.objects.get(original_path="truncated.jpg").department
+    gather_files(actor=clerk, records_request=rr, department=pd, files=[("notes.txt", io.BytesIO(b"a note"))])
+    settings.PACKETDESK_UNREADABLE_FILES = rule
+    packet = build(clerk, rr, django_capture_on_commit_callbacks)
+    files = read_zip(packet)
+    items = {i["path"]: i for i in json.loads(files["data/manifest.json"])["items"]}
+    truncated, refused = items["PD/truncated.jpg"], items["PD/notes.txt"]
+    assert truncated["status"] == refused["status"] == "unreadable"
+    text = _pdf_text(files["data/index.pdf"], tmp_path)
+    assert f"Files that could not be opened Rule {rule}:" in text
+    rows = {r["path"]: r for r in csv.DictReader(io.StringIO(files["data/manifest.csv"].decode("utf-8-sig")))}
+    if rule == "not_delivered":
+        assert truncated["bates"] is None and refused["bates"] is None
+        assert 'Not delivered (rule "not_delivered")' in truncated["reason"]
+        assert 'You receive: Not delivered (rule "not_delivered")' in text
+        assert packet.counts["delivered"] == 3
+    else:
+        stored = GatheredItem.objects.get(original_path="truncated.jpg").blob.file.read()
+        assert files[f"data/files/{truncated['bates']}.jpg"] == stored  # bytes as received
+        assert files[f"data/files/{refused['bates']}.txt"] == b"a note"
+        assert 'Delivered as received (rule "original_bytes")' in truncated["reason"]
+        assert 'You receive: Delivered as received (rule "original_bytes")' in text
+        assert packet.counts["delivered"] == 5
+    assert rows["PD/truncated.jpg"]["reason"] == truncated["reason"]
+
+
+def test_a_withholdings_description_is_in_the_log_and_the_letter(
+    deduplicated, django_capture_on_commit_callbacks, tmp_path
+):
+    clerk, rr = deduplicated
+    withhold_item(
+        actor=clerk,
+        item=GatheredItem.objects.get(original_path="chelsea.jpg"),
+        exemption=Exemption.objects.get(code_section="Gov. Code § 7927.700"),
+        note="Photo of a resident's cat inside the home",
+    )
+    files = read_zip(build(clerk, rr, django_capture_on_commit_callbacks))
+    index = _pdf_text(files["data/index.pdf"], tmp_path)
+    log = index.split("Withholding and redaction log", 1)[1]
+    assert "Photo of a resident's cat inside the home" in log
+    assert "Photo of a resident's cat inside the home" in _pdf_text(files["data/letter.pdf"], tmp_path)
+
+
+def test_the_review_page_the_index_and_the_manifest_number_the_groups_alike(
+    deduplicated, django_capture_on_commit_callbacks, client, tmp_path
+):
+    import re
+
+    from django.urls import reverse
+
+    from dedupe.models import DuplicateGroup
+
+    clerk, rr = deduplicated
+    files = read_zip(build(clerk, rr, django_capture_on_commit_callbacks))
+    manifest = json.loads(files["data/manifest.json"])
+    numbers = {g["id"]: g["number"] for g in manifest["groups"]}
+    assert sorted(numbers.values()) == list(range(1, len(numbers) + 1)) and len(numbers) >= 2
+    by_path = {i["path"]: i for i in manifest["items"]}
+    index = _pdf_text(files["data/index.pdf"], tmp_path)
+    for group in manifest["groups"]:
+        delivered = by_path[group["authoritative"]]["bates"] or "not delivered"
+        assert (
+            f"Group {group['number']} · {len(group['members'])} copies · authoritative copy {delivered}"
+            in index
+        )
+        assert group["id"] not in index
+
+    client.force_login(clerk)
+    page = client.get(reverse("records:review", args=[rr.reference])).content.decode()
+    shown = re.findall(r'<h2 id="group-(\d+)-h">Group (\d+) ', page)
+    engine_id = dict(DuplicateGroup.objects.filter(request=rr).values_list("pk", "engine_id"))
+    assert [(engine_id[int(pk)], int(n)) for pk, n in shown] == sorted(numbers.items(), key=lambda kv: kv[1])
+
+    # Filtered to the groups with a conflict, a group keeps its own number.
+    last = max(numbers, key=numbers.get)
+    DuplicateGroup.objects.filter(request=rr, engine_id=last).update(
+        conflicts=[{"field": "capture_date", "description": "dates differ"}]
+    )
+    page = client.get(reverse("records:review", args=[rr.reference]) + "?conflicts=1").content.decode()
+    assert re.findall(r'<h2 id="group-\d+-h">Group (\d+) ', page) == [str(numbers[last])]

@@ -67,6 +67,29 @@ def test_an_extension_produces_the_written_notice(client):
     assert "§ 7922.535(c)(2)" in page and "Over 4,000 photographs" in page
 
 
+def test_the_extension_notice_gives_the_new_date_and_the_statutory_reason_not_the_calculation(client):
+    from zoneinfo import ZoneInfo
+
+    from records.services.requests import extend_deadline
+
+    clerk = make_clerk()
+    client.force_login(clerk)
+    received = datetime.datetime(2026, 3, 4, 10, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    rr = RecordsRequestFactory(status="gathering", received_at=received)
+    extend_deadline(
+        actor=clerk, records_request=rr, days=14, ground="consultation", reason="Police must be consulted."
+    )
+    rr.refresh_from_db()
+    assert rr.extended_due_date == datetime.date(2026, 3, 30)  # Saturday the 28th rolls to Monday
+    page = client.get(reverse("records:extension-notice", args=[rr.reference])).content.decode()
+    assert "Monday, March 30, 2026" in page
+    assert (
+        "section 7922.535(b)" in page and "§ 7922.535(c)(3)" in page and "Police must be consulted." in page
+    )
+    for working in ("calendar days later", "not counted", "moves past", "Saturday", "office is closed"):
+        assert working not in page, working
+
+
 def test_an_uploader_sees_only_its_departments_tasks_and_answers_none(client):
     clerk, pd, pw = make_clerk(), DepartmentFactory(code="PD"), DepartmentFactory(code="PW")
     rr = RecordsRequestFactory(status="gathering", description="Bodycam stills")

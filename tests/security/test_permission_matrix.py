@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from records.models import Exemption, GatheredItem, Withholding
+from records.services.packet_files import delivered_names
 
 from .conftest import World
 
@@ -121,6 +122,7 @@ LINK = lambda w: w.link_token  # noqa: E731
 RUN = lambda w: w.group.run_id  # noqa: E731
 WITHHOLDING = lambda w: Withholding.objects.get(item=w.withheld_item).pk  # noqa: E731
 CONST = lambda value: lambda w: value  # noqa: E731
+FIRST_FILE = lambda w: delivered_names(w.packet)[w.packet.bates_first]  # noqa: E731
 
 
 def privacy_id() -> int:
@@ -268,6 +270,25 @@ GETS: list[Target] = [
         r("records:requester-download", LINK, CONST("manifest.json")),
         everyone(404),
         label="not a packet file",
+    ),
+    Target(
+        "records:requester-download",
+        r("records:requester-download", LINK, CONST("letter.pdf")),
+        everyone(200),
+        label="letter",
+    ),
+    Target("records:requester-file", r("records:requester-file", LINK, FIRST_FILE), everyone(200)),
+    Target(
+        "records:requester-file",
+        r("records:requester-file", lambda w: w.revoked_token, FIRST_FILE),
+        everyone(410),
+        label="revoked",
+    ),
+    Target(
+        "records:requester-file",
+        r("records:requester-file", LINK, CONST("manifest.json")),
+        everyone(404),
+        label="not a delivered file",
     ),
     # ---------------------------------------------------------------- API v1
     Target("api:api-root", r("api:api-root"), api_all(200)),
@@ -563,6 +584,7 @@ GET_ONLY = {
     "records:dashboard-csv",
     "records:requester-packet",
     "records:requester-download",
+    "records:requester-file",
     "api:api-root",
     "api:request-detail",
     "api:item-list",

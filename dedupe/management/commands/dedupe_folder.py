@@ -34,6 +34,7 @@ def dedupe_folder(
     """Dedupe `root`; write OUT/manifest.json, OUT/manifest.csv and (with `packet`) the packet."""
     from django.conf import settings
 
+    from records.packet.data import item_fate
     from records.packet.from_engine import packet_from_result, write_delivered_files
     from records.packet.index_pdf import render_index_pdf
 
@@ -52,11 +53,17 @@ def dedupe_folder(
             bates_prefix=bates_prefix,
             city=settings.PACKETDESK_CITY_NAME,
             office=settings.PACKETDESK_OFFICE_NAME,
+            unreadable_files=settings.PACKETDESK_UNREADABLE_FILES,
         )
-        bates = {item.path: item.bates for item in prepared.items}
+        by_key = {item.path: item for item in prepared.items}
         for entry in manifest["items"]:
-            key = page_key(entry["path"], entry.get("page"))
-            entry["bates"] = bates.get(key)
+            item = by_key.get(page_key(entry["path"], entry.get("page")))
+            entry["bates"] = item.bates if item else None
+            if item is not None and item.is_unreadable:
+                entry["reason"] = item_fate(item)  # the reason and what the requester gets for it
+        numbers = prepared.group_numbers()
+        for group in manifest["groups"]:
+            group["number"] = numbers.get(group["id"])  # "Group n" in index.pdf
         files = target / "files"
         files.mkdir(exist_ok=True)
         # Files first: a page delivered alone has its own SHA-256, which the index lists.

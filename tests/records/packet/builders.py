@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from dedupe.types import page_of_key
 from records.packet.data import (
     Citation,
     ItemStatus,
@@ -18,7 +19,9 @@ from records.packet.data import (
     PacketGroup,
     PacketItem,
     PacketRequest,
+    UnreadableFiles,
     assign_bates,
+    unreadable_fields,
 )
 
 DEPARTMENTS = {"PW": "Public Works", "BLD": "Building and Safety", "SAN": "Sanitation", "PD": "Police"}
@@ -136,8 +139,17 @@ class PacketBuilder:
             )
         )
 
-    def build(self, every_copy: bool = False) -> Packet:
-        items = assign_bates(self.items, self.request.bates_prefix, every_copy=every_copy)
+    def build(
+        self, every_copy: bool = False, unreadable_files: UnreadableFiles = UnreadableFiles.NOT_DELIVERED
+    ) -> Packet:
+        """Numbered as prepare_packet numbers them; unreadable items follow `unreadable_files`."""
+        items = [
+            replace(i, **unreadable_fields(unreadable_files, page=page_of_key(i.path), original_kept=True))
+            if i.is_unreadable
+            else i
+            for i in self.items
+        ]
+        items = assign_bates(items, self.request.bates_prefix, every_copy=every_copy)
         return Packet(
             request=self.request,
             items=items,
@@ -146,6 +158,7 @@ class PacketBuilder:
                 {"phash_radius": 11, "same_image_score": 0.9, "near_identical_score": 0.8}
             ),
             generated_at=GENERATED_AT,
+            unreadable_files=unreadable_files,
         )
 
     def write_delivered(self, packet: Packet, folder: Path) -> list[tuple[str, Path]]:
@@ -159,7 +172,9 @@ class PacketBuilder:
         return files
 
 
-def demo_packet(every_copy: bool = False) -> tuple[PacketBuilder, Packet]:
+def demo_packet(
+    every_copy: bool = False, unreadable_files: UnreadableFiles = UnreadableFiles.NOT_DELIVERED
+) -> tuple[PacketBuilder, Packet]:
     """Every fate the index must show: groups with a conflict, withheld, redacted, unreadable."""
     b = PacketBuilder()
     b.item("PW/encampment/IMG_0412.jpg", "PW", parcels=("5161-012-004",), camera="Apple iPhone 13")
@@ -224,4 +239,4 @@ def demo_packet(every_copy: bool = False) -> tuple[PacketBuilder, Packet]:
         rule="smallest_sha256",
         reason="Identical copies; the smallest SHA-256 breaks the tie.",
     )
-    return b, b.build(every_copy=every_copy)
+    return b, b.build(every_copy=every_copy, unreadable_files=unreadable_files)

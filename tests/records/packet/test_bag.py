@@ -32,7 +32,6 @@ def test_the_zip_is_a_valid_bag_after_extraction(written, tmp_path):
         "manifest.json",
         "manifest.csv",
         "withholding_log.csv",
-        "LACC.dat",
     ):
         assert f"data/{name}" in payload
     assert {f"data/files/{i.bates}{i.extension}" for i in packet.items if i.bates} <= payload
@@ -76,3 +75,12 @@ def test_a_member_name_that_escapes_the_bag_is_refused(tmp_path, demo, name):
     with pytest.raises(InvalidInput):
         write_packet_zip(tmp_path / "p.zip", packet, [(name, source)], {})
     assert not (tmp_path / "p.zip").exists()
+
+
+def test_load_files_are_written_once_and_only_when_asked_for(demo):
+    _, packet = demo
+    plain = packet_documents(packet)
+    assert not [n for n in plain if n.endswith((".dat", ".opt"))]
+    asked = packet_documents(packet, load_files=True)
+    assert sorted(n for n in asked if n.endswith((".dat", ".opt"))) == ["LACC.dat", "LACC.opt"]
+    assert set(asked) - set(plain) == {"LACC.dat", "LACC.opt"}  # beside files/, which they point into

@@ -52,3 +52,28 @@ def test_each_page_of_a_multi_page_file_goes_out_alone_under_its_own_bates_numbe
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO((out / "index.pdf").read_bytes())).pages)
     own = hashlib.sha256(delivered[1].read_bytes()).hexdigest()
     assert own[:16] in text.replace("\n", "")  # the index cites the copy that went out
+
+
+def test_an_unreadable_file_in_a_folder_run_follows_the_unreadable_files_setting(tmp_path, settings):
+    root = tmp_path / "gathered"
+    (root / "PW").mkdir(parents=True)
+    photo = jpeg_bytes(skimage_photo("coffee.png"))
+    (root / "PW" / "coffee.jpg").write_bytes(photo)
+    (root / "PW" / "broken.jpg").write_bytes(photo[:1500])
+    for rule, delivered in (("not_delivered", ["CITY-000001.jpg"]), ("original_bytes", None)):
+        settings.PACKETDESK_UNREADABLE_FILES = rule
+        out = tmp_path / rule
+        dedupe_folder(root, out, jobs=1, bates_prefix="CITY")
+        items = {i["path"]: i for i in json.loads((out / "manifest.json").read_text())["items"]}
+        broken = items["PW/broken.jpg"]
+        assert broken["status"] == "unreadable" and f'(rule "{rule}")' in broken["reason"]
+        names = sorted(p.name for p in (out / "files").iterdir())
+        if delivered:
+            assert broken["bates"] is None and names == delivered
+        else:
+            assert (out / "files" / f"{broken['bates']}.jpg").read_bytes() == photo[:1500]  # as received
+            assert len(names) == 2
+        text = "".join(
+            p.extract_text() for p in PdfReader(io.BytesIO((out / "index.pdf").read_bytes())).pages
+        )
+        assert f"Rule {rule}:" in text

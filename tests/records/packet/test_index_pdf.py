@@ -108,10 +108,11 @@ def test_each_group_has_a_bookmark_and_shows_its_authority_and_conflicts(rendere
                 titles.append(entry.title)
 
     walk(reader.outline)
+    numbers = packet.group_numbers()
     for group in packet.groups:
-        assert any(t.startswith(f"Group {group.id}:") for t in titles), titles
+        assert any(t.startswith(f"Group {numbers[group.id]}:") for t in titles), titles
     text = squash("\n".join(pages))
-    assert "chosenbyruledepartment_of_record" in text
+    assert squash("held by the department of record: Public Works is the department") in text
     assert "CONFLICT:Capturedatesdiffer" in text
 
 
@@ -212,3 +213,96 @@ def test_both_document_checks_are_explained_in_words():
     assert any(
         str(s.document_view_difference_limit) in line and "forms on one template" in line for line in lines
     )
+
+
+RULE_NAMES = ("department_of_record", "most_pixels", "smallest_sha256", "clerk_override", "earliest_capture")
+
+
+def test_groups_say_why_their_copy_was_chosen_in_the_words_staff_read_not_rule_names(tmp_path):
+    from records.wording import rule_sentence
+
+    builder, _ = demo_packet()
+    builder.item("PW/override/a.jpg", "PW")
+    builder.item("PW/override/b.jpg", "PW")
+    builder.group(
+        "G-0004",
+        [("PW/override/a.jpg", ""), ("PW/override/b.jpg", "same_pixels")],
+        rule="clerk_override",
+        reason="chosen by clerk: the copy the inspector signed",
+    )
+    (tmp_path / "index.pdf").write_bytes(render_index_pdf(builder.build()))
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "index.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    flat = re.sub(r"\s+", " ", text)
+    for name in RULE_NAMES:
+        assert name not in flat, name
+    assert f"{rule_sentence('most_pixels')}: 4032 x 3024 pixels against 1024 x 768." in flat
+    assert f"{rule_sentence('clerk_override')}: chosen by clerk: the copy the inspector signed" in flat
+
+
+def test_groups_are_numbered_one_two_three_in_index_order_on_headers_and_rows(rendered):
+    packet, _, _, pages = rendered
+    text = squash("\n".join(pages[3:]))
+    numbers = packet.group_numbers()
+    assert sorted(numbers.values()) == list(range(1, len(packet.groups) + 1))
+    order = [i.group_id for i in index_order(packet.items) if i.group_id]
+    assert [numbers[g] for g in dict.fromkeys(order)] == [1, 2, 3]  # numbered as the index lists them
+    for group in packet.groups:
+        assert group.id not in text  # the engine's id stays in the manifest
+    for n, item in enumerate(index_order(packet.items), start=1):
+        if item.group_id:
+            assert f"Item{n}·Group{numbers[item.group_id]}" in text
+
+
+def test_the_withholding_log_gives_each_withholdings_description():
+    from dataclasses import replace
+
+    builder, _ = demo_packet()
+    builder.items = [
+        replace(i, description="Photo of a witness at the scene, face visible")
+        if i.path == "PD/field/victim_face.jpg"
+        else i
+        for i in builder.items
+    ]
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(render_index_pdf(builder.build()))).pages]
+    log = squash(pages[2])
+    assert "Withholdingandredactionlog" in log
+    assert squash("Photo of a witness at the scene, face visible") in log
+    assert "victim" not in log  # a withheld file's name is not its description
+
+
+def _pdftotext(pdf: bytes, tmp_path) -> str:
+    (tmp_path / "index.pdf").write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "index.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    return re.sub(r"\s+", " ", text)
+
+
+def test_an_unreadable_file_is_not_delivered_under_the_default_rule_and_the_index_says_so(tmp_path):
+    from records.packet.data import UnreadableFiles
+
+    _, packet = demo_packet()
+    assert packet.unreadable_files == UnreadableFiles.NOT_DELIVERED
+    broken = next(i for i in packet.items if i.path == "SAN/cleanup/broken.jpg")
+    assert broken.bates is None
+    text = _pdftotext(render_index_pdf(packet), tmp_path)
+    assert "Files that could not be opened Rule not_delivered: A file that could not be opened" in text
+    assert "Could not be opened: JPEG data ends early" in text
+    assert 'You receive: Not delivered (rule "not_delivered"): it could not be reviewed for exempt' in text
+    assert 'not delivered (rule "not_delivered")' in text  # the cover's count
+
+
+def test_an_unreadable_file_goes_out_as_received_under_the_original_bytes_rule(tmp_path):
+    from records.packet.data import UnreadableFiles
+
+    _, packet = demo_packet(unreadable_files=UnreadableFiles.ORIGINAL_BYTES)
+    broken = next(i for i in packet.items if i.path == "SAN/cleanup/broken.jpg")
+    refused = next(i for i in packet.items if i.path == "SAN/cleanup/notes.docx")
+    assert broken.bates and refused.bates and packet.counts.delivered == 8
+    text = _pdftotext(render_index_pdf(packet), tmp_path)
+    assert "Rule original_bytes: A file that could not be opened is delivered as it was received" in text
+    assert broken.bates in text and "unreadable: delivered as received" in text
+    assert 'You receive: Delivered as received (rule "original_bytes"): bytes unchanged, not reviewed' in text
+    assert '2 delivered as received (rule "original_bytes")' in text

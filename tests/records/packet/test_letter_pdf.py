@@ -1,5 +1,7 @@
 import io
 import re
+import subprocess
+from dataclasses import replace
 
 import pytest
 from pypdf import PdfReader
@@ -57,3 +59,59 @@ def test_same_packet_gives_identical_letter(demo):
     from tests.records.packet.builders import demo_packet
 
     assert render_letter_pdf(demo[1]) == render_letter_pdf(demo_packet()[1])
+
+
+def test_each_withholdings_description_is_in_the_letter(demo):
+    builder, _ = demo
+    builder.items = [
+        replace(i, description="Photo of a witness at the scene, face visible")
+        if i.path == "PD/field/victim_face.jpg"
+        else i
+        for i in builder.items
+    ]
+    text = letter(builder.build())
+    assert "Item 1, Photo of a witness at the scene, face visible (Police, captured" in text
+    assert "victim" not in text
+
+
+def test_the_letter_names_no_engine_rule(demo):
+    _, packet = demo
+    text = letter(packet)
+    for name in ("department_of_record", "most_pixels", "smallest_sha256", "clerk_override"):
+        assert name not in text
+
+
+def _pages(pdf: bytes, tmp_path) -> list[str]:
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf)
+    count = len(PdfReader(io.BytesIO(pdf)).pages)
+    return [
+        re.sub(
+            r"\s+",
+            " ",
+            subprocess.run(
+                ["pdftotext", "-f", str(n), "-l", str(n), str(path), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout,
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def test_the_signature_never_stands_alone_on_a_page(builder, tmp_path):
+    """Request descriptions of growing length push the closing across the page break, line by line."""
+    builder.item("PW/a.jpg")
+    last_paragraph = "No record responsive to your request has been withheld or redacted."
+    signature_pages = set()
+    for lines in range(0, 40):
+        description = "Photos of the encampment at 5th and San Pedro. " * (2 * lines)
+        packet = replace(builder.build(), request=replace(builder.request, description=description))
+        pages = _pages(render_letter_pdf(packet), tmp_path)
+        (on,) = [n for n, page in enumerate(pages) if "Senior Clerk Analyst" in page]
+        signature_pages.add((len(pages), on))
+        assert "Sincerely," in pages[on], lines
+        assert "If you have questions about this response" in pages[on], lines
+        assert last_paragraph in pages[on], lines
+    assert {(1, 0), (2, 1)} <= signature_pages  # the closing did cross the break

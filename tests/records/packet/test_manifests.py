@@ -41,11 +41,12 @@ def test_manifest_keys_are_designs_interchange_format(demo):
     assert set(manifest) == {"request", "generated_at", "items", "groups"}
     assert manifest["request"] == "CPRA-2025-0142"
     assert manifest["generated_at"] == "2025-03-14T17:00:00"
+    extra_item_keys = {"department_name", "relation", "delivered_sha256", "redactions", "withholding"}
     for item in manifest["items"]:
-        assert DESIGN_ITEM_KEYS <= set(item) <= DESIGN_ITEM_KEYS | {"relation", "redactions", "withholding"}
+        assert DESIGN_ITEM_KEYS <= set(item) <= DESIGN_ITEM_KEYS | extra_item_keys
         assert item["status"] in {"delivered", "duplicate", "withheld", "unreadable"}
     for group in manifest["groups"]:
-        assert set(group) == {"id", "authoritative", "rule", "reason", "members"}
+        assert set(group) == {"id", "number", "authoritative", "rule", "reason", "members"}
         assert group["authoritative"] in group["members"]
 
 
@@ -108,3 +109,43 @@ def test_same_packet_gives_identical_manifests():
     first, second = demo_packet()[1], demo_packet()[1]
     for render in (manifest_json, manifest_csv, withholding_log_csv, load_file_dat, load_file_opt):
         assert render(first) == render(second)
+
+
+def test_each_group_keeps_its_engine_id_and_carries_the_number_the_index_prints(demo):
+    _, packet = demo
+    groups = {g["id"]: g for g in json.loads(manifest_json(packet))["groups"]}
+    assert set(groups) == {"G-0001", "G-0002", "G-0003"}
+    assert {gid: g["number"] for gid, g in groups.items()} == packet.group_numbers()
+    assert groups["G-0003"]["number"] == 1  # Police's group comes first in the index
+
+
+def test_items_carry_their_department_name_beside_its_code(demo):
+    _, packet = demo
+    items = {i["path"]: i for i in json.loads(manifest_json(packet))["items"]}
+    assert items["PW/encampment/IMG_0412.jpg"]["department"] == "PW"
+    assert items["PW/encampment/IMG_0412.jpg"]["department_name"] == "Public Works"
+
+
+def test_the_authoritative_copys_reason_names_its_rule_in_words(demo):
+    _, packet = demo
+    items = {i["path"]: i for i in json.loads(manifest_json(packet))["items"]}
+    reason = items["PW/encampment/IMG_0413.jpg"]["reason"]
+    assert "the most complete original (most pixels): 4032 x 3024" in reason
+    assert "most_pixels" not in reason
+
+
+def test_unreadable_items_say_what_the_requester_gets_under_each_rule():
+    from records.packet.data import UnreadableFiles
+
+    for rule, bates, given in (
+        (UnreadableFiles.NOT_DELIVERED, None, 'Not delivered (rule "not_delivered")'),
+        (UnreadableFiles.ORIGINAL_BYTES, "LACC-000007", 'Delivered as received (rule "original_bytes")'),
+    ):
+        packet = demo_packet(unreadable_files=rule)[1]
+        items = {i["path"]: i for i in json.loads(manifest_json(packet))["items"]}
+        broken = items["SAN/cleanup/broken.jpg"]
+        assert (broken["status"], broken["bates"]) == ("unreadable", bates)
+        assert broken["reason"].startswith("unreadable: JPEG data ends early. " + given)
+        rows = {r["path"]: r for r in csv.DictReader(io.StringIO(manifest_csv(packet).decode("utf-8-sig")))}
+        assert rows["SAN/cleanup/broken.jpg"]["reason"] == broken["reason"]
+        assert given in rows["SAN/cleanup/notes.docx"]["reason"]
