@@ -52,6 +52,22 @@
       go(i + 1);
     }
   });
+  /* ---- the action bar: previous / next group by where the page is, whatever has focus ---- */
+  const bar = $("[data-review-bar]");
+  function barLine() { return (bar ? bar.getBoundingClientRect().bottom : 0) + 8; }
+  function keepClearOfBar() {
+    if (bar) document.documentElement.style.setProperty("--review-bar", Math.ceil(bar.offsetHeight + 8) + "px");
+  }
+  keepClearOfBar();
+  window.addEventListener("resize", keepClearOfBar);
+  $$("[data-go]").forEach((button) => button.addEventListener("click", () => {
+    const line = barLine();
+    const i = groups.findIndex((g) => g.getBoundingClientRect().bottom > line); // the group in view
+    const started = i !== -1 && groups[i].getBoundingClientRect().top < line - 2; // scrolled into it
+    if (button.dataset.go === "next") go(i === -1 ? groups.length : (started ? i + 1 : i));
+    else go(i === -1 ? groups.length - 1 : (started ? i : i - 1));
+  }));
+
   if (location.hash && location.hash.startsWith("#group-")) {
     const g = $(location.hash);
     if (g) g.focus({ preventScroll: true });
