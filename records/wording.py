@@ -104,10 +104,13 @@ def rule_sentence(rule: str) -> str:
     return RULE_SENTENCES.get(rule, rule.replace("_", " "))
 
 
-def hash_words(distance: int | None) -> str:
-    """The perceptual-hash distance in words (0 to 64 bits differ), for staff."""
+def hash_words(distance: int | None, *, matched: bool = True) -> str:
+    """The perceptual-hash distance in words (0 to 64 bits differ), for staff; `matched`
+    False for a copy a clerk joined whose pixels do not match."""
     if distance is None:
         return ""
+    if not matched:
+        return f"outlines differ ({distance} of 64 fingerprint points)"
     if distance == 0:
         return "outlines identical (0 of 64 fingerprint points differ)"
     if distance <= 6:
@@ -129,8 +132,10 @@ def score_words(score: float | None) -> str:
         word = "match, with small differences (re-saving, resizing)"
     elif score >= 0.80:
         word = "mostly match: same scene, something moved or changed"
-    else:
+    elif score >= 0.50:
         word = "match only weakly"
+    else:
+        return f"Pixels do not match (correlation {score:.2f})"
     return f"Pixels {word} ({score:.0%} agreement)"
 
 

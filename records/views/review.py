@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dedupe import decisions
+from dedupe.types import Relation
 
 from .. import selectors
 from ..errors import ApplicationError
@@ -52,7 +53,9 @@ def _member_views(group) -> list[MemberView]:
                 image=m.image,
                 item=item,
                 relation_words="Authoritative copy" if m.is_authoritative else relation_words(m.relation),
-                hash_words="" if m.is_authoritative else hash_words(m.phash_distance),
+                hash_words=""
+                if m.is_authoritative
+                else hash_words(m.phash_distance, matched=m.relation != Relation.CLERK_MERGED),
                 score_words="" if m.is_authoritative else score_words(m.verification_score),
                 capture_label=capture_label(m.image.capture_date),
                 date_source_words=date_source_words(m.image.capture_date_source),

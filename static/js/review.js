@@ -62,10 +62,11 @@
   window.addEventListener("resize", keepClearOfBar);
   $$("[data-go]").forEach((button) => button.addEventListener("click", () => {
     const line = barLine();
-    const i = groups.findIndex((g) => g.getBoundingClientRect().bottom > line); // the group in view
-    const started = i !== -1 && groups[i].getBoundingClientRect().top < line - 2; // scrolled into it
-    if (button.dataset.go === "next") go(i === -1 ? groups.length : (started ? i + 1 : i));
-    else go(i === -1 ? groups.length - 1 : (started ? i : i - 1));
+    let i = -1; // the group at the top of the view, just under the bar
+    groups.forEach((g, n) => { if (g.getBoundingClientRect().top <= line + 4) i = n; });
+    if (button.dataset.go === "next") { go(i + 1); return; }
+    const inside = i !== -1 && groups[i].getBoundingClientRect().top < line - 4; // scrolled into it
+    go(inside ? i : i - 1);
   }));
 
   if (location.hash && location.hash.startsWith("#group-")) {

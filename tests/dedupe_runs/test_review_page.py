@@ -80,7 +80,7 @@ def test_the_action_bar_counts_the_groups_and_reaches_the_packet_and_the_unreada
     assert "<strong>2</strong> groups" in bar
     assert 'data-go="previous"' in bar and 'data-go="next"' in bar
     assert reverse("records:packet", args=[rr.reference]) in bar
-    assert 'href="#unreadable"' in bar and "Unreadable files (2)" in bar
+    assert 'href="#unreadable"' in bar and re.sub(r"<[^>]+>", "", bar).count("Unreadable files (2)") == 1
 
 
 def test_the_merge_box_offers_the_items_in_no_group_and_merges_one(reviewed):
@@ -99,8 +99,10 @@ def test_the_merge_box_offers_the_items_in_no_group_and_merges_one(reviewed):
     member = group.memberships.get(image=chelsea)
     assert member.relation == "clerk_merged"
     page = review_page(client, rr)
-    assert "Joined by a clerk as the same record" in page
-    assert "joined by a clerk: the cat is in the case file" in page
+    card = re.search(rf'<div class="member[^"]*" data-item="{chelsea.item_id}">.*?</ul>', page, re.S).group(0)
+    assert "Joined by a clerk as the same record" in card
+    assert "joined by a clerk: the cat is in the case file" in card
+    assert "Pixels do not match (correlation" in card and "matched on a closer pixel check" not in card
 
 
 def test_an_item_in_no_group_is_put_into_a_group_from_its_own_card(reviewed):
