@@ -77,14 +77,19 @@ def _fingerprints(images: Sequence[ItemImage]) -> list[Fingerprint]:
 
 
 def _regroup(
-    run: DedupeRun, rows: Sequence[DuplicateGroup], extra: Sequence[ItemImage] = ()
+    run: DedupeRun,
+    rows: Sequence[DuplicateGroup],
+    extra: Sequence[ItemImage] = (),
+    *,
+    follow: Sequence[str] = (),
 ) -> list[DuplicateGroup]:
     """Re-form the copies of `rows` (and `extra`) with the engine, after a decision is stored.
 
-    Each row keeps its id (the review page's anchor) when a new group holds its former
-    authoritative copy; rows left without a group are deleted and further groups are new
-    rows. A clerk's acceptance stays only on a group that is exactly as it was. Returns
-    the rows now holding the groups, in the engine's order.
+    Each row keeps its id (the review page's anchor) for the new group that holds the key
+    it follows (`follow`, one per row; by default its former authoritative copy); rows
+    left without a group are deleted and further groups are new rows. A clerk's
+    acceptance stays only on a group that is exactly as it was. Returns the rows now
+    holding the groups, by authoritative key.
     """
     records_request = run.request
     images = _images(rows, extra)
@@ -104,9 +109,9 @@ def _regroup(
     )
     unclaimed = list(groups)
     placed: list[tuple[DuplicateGroup, Group]] = []
-    for row in rows:
-        old_authority = before[row.pk][0]
-        group = next((g for g in unclaimed if old_authority in g.keys), None)
+    for n, row in enumerate(rows):
+        key = follow[n] if n < len(follow) else before[row.pk][0]
+        group = next((g for g in unclaimed if key in g.keys), None)
         if group is None:
             row.delete()
             continue
@@ -160,7 +165,7 @@ def choose_authoritative(
         raise InvalidInput("That copy is already the authoritative one.")
     members_before = _member_keys([group])
     _decide(group, ClerkDecision.Kind.AUTHORITY, [(previous.key, image.key)], reason, actor)
-    rows = _regroup(group.run, [group])
+    rows = _regroup(group.run, [group], follow=[image.key])
     chosen = next(r for r in rows if r.authoritative_id == image.pk)
     # Members that do not verify against the new authoritative copy leave, as on a re-run.
     left = sorted(members_before - _member_keys([chosen]))

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from PIL import Image
 
 from dedupe import runs
 from dedupe.decisions import choose_authoritative, merge_groups, merge_item, split_member
@@ -14,6 +15,7 @@ from records.models import Department
 from records.packet.prepare import prepare_packet
 from records.selectors import latest_completed_run, ungrouped_items
 from records.services.intake import gather_files
+from tests.dedupe.images import jpeg_bytes, skimage_photo
 from tests.dedupe_runs.helpers import InProcessQueue, evidence_snapshot, gathered_request, run_dedupe
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +174,29 @@ def _bytes_of(rr, key: str) -> bytes:
     (item,) = [i for i in rr.items.all() if i.gathered_path == key]
     with item.blob.file.open("rb") as fh:
         return fh.read()
+
+
+def test_splitting_out_the_copy_an_override_was_made_over_keeps_the_clerks_choice(
+    queue, django_capture_on_commit_callbacks
+):
+    clerk, rr = gathered_request()
+    mid = skimage_photo("astronaut.png").resize((384, 384), Image.Resampling.LANCZOS)
+    gather_files(
+        actor=clerk,
+        records_request=rr,
+        department=Department.objects.get(code="PW"),
+        files=[("astronaut_mid.jpg", io.BytesIO(jpeg_bytes(mid, quality=80)))],
+    )
+    run_dedupe(clerk, rr, queue, django_capture_on_commit_callbacks)
+    choose_authoritative(
+        actor=clerk, group=group_of(ASTRONAUT), image=image(SMALL), reason="the signed print"
+    )
+    # The choice was made over the original; the clerk then says the original is another record.
+    remaining = split_member(
+        actor=clerk, group=group_of(SMALL), image=image(ASTRONAUT), reason="another record"
+    )
+    assert remaining.authoritative.key == SMALL  # not the mid-size copy the rules would pick
+    assert remaining.reason == f"chosen by {clerk.username}: the signed print"
+    assert {m.image.key for m in remaining.memberships.all()} == {SMALL, "PW/astronaut_mid.jpg"}
+    assert {m.image.key for m in group_of(ASTRONAUT).memberships.all()} == {ASTRONAUT, EXACT}
+    rerun_agrees(clerk, rr, queue, django_capture_on_commit_callbacks)
