@@ -637,11 +637,12 @@ def regroup(
 
     `copies` are the copies the decision concerns (a group's after an override or a split,
     two groups' after a merge) and `decisions` every clerk decision so far, the new one
-    included. They are taken as one cluster: the rules and the clerks' choices pick its
-    authoritative copy (authority_for), every other copy is measured against it
-    (evidence_against) and one that neither verifies nor was merged by a clerk leaves;
-    the copies left are grouped again the same way as a run groups them (a lone copy is in
-    no group). Only these copies are looked at: a run also sees the request's other images.
+    included. They are taken as one cluster, less what a clerk split apart (which forms a
+    cluster of its own): the rules and the clerks' choices pick its authoritative copy
+    (authority_for), every other copy is measured against it (evidence_against), and one
+    that neither verifies nor was merged by a clerk leaves; the copies left are grouped as
+    a run groups them (a lone copy is in no group). Only these copies are looked at: a run
+    also sees the request's other images, which may join a group a decision re-formed.
     """
     s = settings or MatchSettings()
     grouping = _Grouping(
