@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from dedupe.settings import DEFAULT_AUTHORITY_ORDER
 from dedupe.types import Fingerprint
 
+# The rule name a group carries when a clerk chose its authoritative copy over the rules.
+CLERK_OVERRIDE = "clerk_override"
+
 # Formats that store pixels without loss: a copy in one of these was not re-compressed.
 LOSSLESS_FORMATS = frozenset({"PNG", "TIFF", "BMP", "GIF"})
 
@@ -129,8 +132,16 @@ def earliest_capture(candidates: Sequence[Fingerprint], ctx: AuthorityContext) -
     known = [c for c in candidates if _known_capture(c) is not None]
     if not known:
         return None
-    first = min(_known_capture(c) for c in known)
-    kept = [c for c in known if _known_capture(c) == first]
+    # A date pinned to UTC beside local wall-clock dates: compare wall clocks (as
+    # dedupe.conflicts does), as aware and naive datetimes cannot be ordered.
+    mixed = len({_known_capture(c).tzinfo is None for c in known}) > 1  # type: ignore[union-attr]
+
+    def when(c: Fingerprint):
+        value = _known_capture(c)
+        return value.replace(tzinfo=None) if mixed else value  # type: ignore[union-attr]
+
+    first = min(when(c) for c in known)
+    kept = [c for c in known if when(c) == first]
     if len(kept) == len(candidates):
         return None
     losers = [c for c in candidates if c not in kept]

@@ -12,7 +12,7 @@ from datetime import datetime
 from math import asin, cos, radians, sin, sqrt
 
 from dedupe.settings import MatchSettings
-from dedupe.types import Conflict, Fingerprint, GeoPoint
+from dedupe.types import CAMERA_CLOCK_SOURCES, Conflict, Fingerprint, GeoPoint
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
@@ -29,11 +29,26 @@ def _who(fps: Sequence[Fingerprint]) -> str:
     return ", ".join(sorted({f.department for f in fps}))
 
 
-def capture_date_conflict(members: Sequence[Fingerprint], settings: MatchSettings) -> Conflict | None:
-    # Weak dates (file times) change whenever a file is copied, so they cannot conflict.
-    dated = [f for f in members if f.metadata.capture.is_known and not f.metadata.capture.weak]
-    if len(dated) < 2:
-        return None
+def duration_words(seconds: float) -> str:
+    """A time span in its largest unit and the next one or two down: '3 days', '1 day 2 h',
+    '1 day 7 min', '12 min 5 s', '3 s'."""
+    total = round(abs(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    units = [(days, " day"), (hours, " h"), (minutes, " min"), (secs, " s")]
+    first = next((n for n, (value, _) in enumerate(units) if value), 3)
+    shown = [units[first], *[u for u in units[first + 1 : first + 3] if u[0]][:1]]
+    return " ".join(f"{value}{unit}{'s' if unit == ' day' and value != 1 else ''}" for value, unit in shown)
+
+
+def from_camera_clock(f: Fingerprint) -> bool:
+    """The capture date is the camera's own (dedupe.types.CAMERA_CLOCK_SOURCES)."""
+    capture = f.metadata.capture
+    return capture.is_known and not capture.weak and capture.source in CAMERA_CLOCK_SOURCES
+
+
+def _any_date_conflict(dated: list[Fingerprint], settings: MatchSettings) -> tuple[float, Conflict] | None:
     mixed = len({f.metadata.capture.value.tzinfo is None for f in dated}) > 1  # type: ignore[union-attr]
 
     def when(f: Fingerprint) -> datetime:
@@ -43,16 +58,64 @@ def capture_date_conflict(members: Sequence[Fingerprint], settings: MatchSetting
         assert value is not None
         return value.replace(tzinfo=None) if mixed else value
 
-    dated.sort(key=lambda f: (when(f), f.key))
+    dated = sorted(dated, key=lambda f: (when(f), f.key))
     first, last = dated[0], dated[-1]
     gap = when(last) - when(first)
     if gap.total_seconds() <= settings.conflict_capture_days * 86400:
         return None
-    return Conflict(
+    return gap.total_seconds(), Conflict(
         "capture_date",
-        f"capture dates differ by {gap.days} days: {first.metadata.capture.value:%Y-%m-%d} "
-        f"({first.department}) vs {last.metadata.capture.value:%Y-%m-%d} ({last.department})",
+        f"capture dates differ by {duration_words(gap.total_seconds())}: "
+        f"{first.metadata.capture.value:%Y-%m-%d} ({first.department}) vs "
+        f"{last.metadata.capture.value:%Y-%m-%d} ({last.department})",
     )
+
+
+def _camera_date_conflict(dated: list[Fingerprint], settings: MatchSettings) -> tuple[float, Conflict] | None:
+    # Camera clocks are held to the hour, so a naive local time and one pinned to UTC (a GPS
+    # fix) are not compared: the zone between them is unknown and can be that large.
+    widest: tuple[float, Fingerprint, Fingerprint] | None = None
+    for pinned in (True, False):
+        stamped = sorted(
+            (
+                (_when(f), f.key, f)
+                for f in dated
+                if from_camera_clock(f) and (_when(f).tzinfo is not None) == pinned
+            ),
+            key=lambda t: (t[0], t[1]),
+        )
+        if len(stamped) < 2:
+            continue
+        (first_at, _, first), (last_at, _, last) = stamped[0], stamped[-1]
+        gap = (last_at - first_at).total_seconds()
+        if widest is None or gap > widest[0]:
+            widest = (gap, first, last)
+    if widest is None or widest[0] <= settings.same_photo_max_seconds_apart:
+        return None
+    gap, first, last = widest
+    return gap, Conflict(
+        "capture_date",
+        f"camera dates differ by {duration_words(gap)}: {_when(first):%Y-%m-%d %H:%M} ({first.department}) "
+        f"vs {_when(last):%Y-%m-%d %H:%M} ({last.department})",
+    )
+
+
+def _when(f: Fingerprint) -> datetime:
+    value = f.metadata.capture.value
+    assert value is not None
+    return value
+
+
+def capture_date_conflict(members: Sequence[Fingerprint], settings: MatchSettings) -> Conflict | None:
+    """Any known dates more than settings.conflict_capture_days apart, or camera dates more
+    than settings.same_photo_max_seconds_apart apart: one conflict, naming the wider gap
+    (in the camera's words, to the minute, when the camera dates span it)."""
+    # Weak dates (file times) change whenever a file is copied, so they cannot conflict.
+    dated = [f for f in members if f.metadata.capture.is_known and not f.metadata.capture.weak]
+    if len(dated) < 2:
+        return None
+    found = [c for c in (_camera_date_conflict(dated, settings), _any_date_conflict(dated, settings)) if c]
+    return max(found, key=lambda c: c[0])[1] if found else None
 
 
 def parcel_conflict(members: Sequence[Fingerprint]) -> Conflict | None:

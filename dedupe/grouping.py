@@ -9,13 +9,13 @@ every member is within the thresholds of that copy, not merely of another member
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedupe.authority import AuthorityDecision, choose_authoritative
-from dedupe.conflicts import find_conflicts
+from dedupe.authority import CLERK_OVERRIDE, AuthorityDecision, choose_authoritative
+from dedupe.conflicts import duration_words, find_conflicts, from_camera_clock
 from dedupe.index import HammingIndex, self_pairs, to_uint64
 from dedupe.settings import MatchSettings
 from dedupe.types import Fingerprint, Group, MemberEvidence, Relation
@@ -26,8 +26,12 @@ __all__ = [
     "ClerkDecisions",
     "PairCheck",
     "Verification",
+    "authority_for",
+    "evidence_against",
     "group_fingerprints",
+    "identical_copies",
     "plan_candidates",
+    "regroup",
     "relation_between",
     "verify_checks",
     "verify_pair",
@@ -40,16 +44,19 @@ class ClerkDecisions:
 
     distinct_pairs: key pairs a clerk said are different images; they are never put in
         one group again (not even through a third copy).
-    forced_merges: key pairs a clerk said are the same image; they join one group even
-        when the pixels do not verify.
-    forced_authority: {anchor key: chosen key}; when the anchor (usually the previous
-        authoritative copy) and the chosen key end up in one group, the chosen key is its
-        authoritative copy (rule "clerk_override").
+    forced_merges: key pairs a clerk said are the same record; they join one group even
+        when the pixels do not verify (Relation.CLERK_MERGED then says so).
+    forced_authority: {anchor key: chosen key}, in the order the clerks decided; when the
+        anchor (usually the previous authoritative copy) and the chosen key end up in one
+        group, the chosen key is its authoritative copy (rule CLERK_OVERRIDE); when several
+        apply to one group, the last decided does.
+    merge_reasons: {forced pair: the clerk's reason}, quoted in a merged member's evidence.
     """
 
     distinct_pairs: frozenset[frozenset[str]] = frozenset()
     forced_merges: frozenset[frozenset[str]] = frozenset()
     forced_authority: Mapping[str, str] = field(default_factory=dict)
+    merge_reasons: Mapping[frozenset[str], str] = field(default_factory=dict)
 
     @staticmethod
     def pairs(pairs: Iterable[Iterable[str]]) -> frozenset[frozenset[str]]:
@@ -72,6 +79,19 @@ def _seconds_apart(a: Fingerprint, b: Fingerprint) -> float | None:
     return abs((a - b).total_seconds())
 
 
+def _camera_seconds_apart(a: Fingerprint, b: Fingerprint) -> float | None:
+    """Seconds between the two capture dates when both are the camera's own clock's."""
+    if not (from_camera_clock(a) and from_camera_clock(b)):
+        return None
+    return _seconds_apart(a, b)
+
+
+def _other_moment_by_camera(a: Fingerprint, b: Fingerprint, s: MatchSettings) -> float | None:
+    """The seconds between the camera dates when they say two moments (see MatchSettings)."""
+    apart = _camera_seconds_apart(a, b)
+    return apart if apart is not None and apart > s.same_photo_max_seconds_apart else None
+
+
 def relation_between(
     ref: Fingerprint, other: Fingerprint, v: Verification, s: MatchSettings
 ) -> Relation | None:
@@ -80,6 +100,7 @@ def relation_between(
         return None
     apart = _seconds_apart(ref, other)
     another_moment = apart is not None and 1.0 <= apart <= s.burst_max_seconds
+    another_moment = another_moment or _other_moment_by_camera(ref, other, s) is not None
     if v.score >= s.same_image_score and not another_moment:
         return Relation.SAME_IMAGE
     return Relation.NEAR_IDENTICAL_SHOT
@@ -92,11 +113,18 @@ def _hash_distances(ref: Fingerprint, other: Fingerprint, rotation: int) -> tupl
     return turned, None
 
 
-def _explain(ref: Fingerprint, other: Fingerprint, relation: Relation, v: Verification, pd: int) -> str:
+def _explain(
+    ref: Fingerprint, other: Fingerprint, relation: Relation, v: Verification, pd: int, s: MatchSettings
+) -> str:
     if relation is Relation.NEAR_IDENTICAL_SHOT:
+        camera = _other_moment_by_camera(ref, other, s)
         apart = _seconds_apart(ref, other)
-        when = f"taken {apart:.0f} s apart" if apart else "a slightly different moment or framing"
-        head = f"near-identical shot, {when}"
+        if camera is not None:
+            head = f"another shot: camera dates {duration_words(camera)} apart"
+        elif apart:
+            head = f"near-identical shot, taken {duration_words(apart)} apart"
+        else:
+            head = "near-identical shot, a slightly different moment or framing"
     else:
         changes = []
         if v.rotation:
@@ -111,6 +139,79 @@ def _explain(ref: Fingerprint, other: Fingerprint, relation: Relation, v: Verifi
             changes.append("re-encoded at lower quality")
         head = "same picture " + (", ".join(changes) if changes else "re-encoded or re-scanned")
     return f"{head}; {pd} of 64 hash bits differ; pixels agree {v.score:.2f}"
+
+
+def _identical_evidence(fp: Fingerprint, relation: Relation) -> MemberEvidence:
+    what = "same bytes (an exact copy)" if relation is Relation.EXACT else "same pixels, different file"
+    return MemberEvidence(
+        fp.key, relation, 0, 0, 1.0, 0, f"{what}; 0 of 64 hash bits differ; pixels agree 1.00"
+    )
+
+
+def evidence_against(
+    authoritative: Fingerprint,
+    member: Fingerprint,
+    settings: MatchSettings,
+    *,
+    verification: Verification | None = None,
+    clerk_reason: str | None = None,
+    turns: Iterable[int] = (),
+) -> MemberEvidence | None:
+    """Why `member` belongs with `authoritative`, measured against it: the one measure a run
+    and a clerk's decision both write, so their evidence is the same.
+
+    The same bytes (and page) are an exact copy and the same pixels a same-pixels copy,
+    whatever else differs; otherwise the pixels are verified (`verification` when the
+    caller has it, else here: upright and at `turns`) and relation_between names the
+    relation. None when the member does not verify and no clerk put it in the group;
+    `clerk_reason` (the clerk's words, maybe "") says one did, and a member that does not
+    verify then stays as Relation.CLERK_MERGED, its evidence saying so.
+    """
+    if member.sha256 == authoritative.sha256 and member.page == authoritative.page:
+        return _identical_evidence(member, Relation.EXACT)
+    if member.pixel_sha256 == authoritative.pixel_sha256:
+        return _identical_evidence(member, Relation.SAME_PIXELS)
+    v = verification
+    if v is None:
+        v = verify_pair(authoritative, member, settings, frozenset(turns) | {0})
+    relation = relation_between(authoritative, member, v, settings)
+    pd, dd = _hash_distances(authoritative, member, v.rotation)
+    if relation is not None:
+        explanation = _explain(authoritative, member, relation, v, pd, settings)
+        return MemberEvidence(member.key, relation, pd, dd, v.score, v.rotation, explanation)
+    if clerk_reason is None:
+        return None
+    said = f"joined by a clerk: {clerk_reason}" if clerk_reason else "joined by a clerk"
+    return MemberEvidence(
+        member.key, Relation.CLERK_MERGED, pd, dd, v.score, v.rotation,
+        f"{said}; the pictures do not match: {pd} of 64 hash bits differ; pixels agree {v.score:.2f}",
+    )  # fmt: skip
+
+
+def authority_for(
+    copies: Collection[Fingerprint],
+    departments_of_record: Collection[str],
+    settings: MatchSettings,
+    decisions: ClerkDecisions,
+) -> AuthorityDecision:
+    """The copies' authoritative copy: the written rules' choice, unless a clerk chose another."""
+    decision = choose_authoritative(copies, departments_of_record, settings.authority_order)
+    keys = {c.key for c in copies}
+    chosen = decision
+    for anchor, key in decisions.forced_authority.items():  # in decision order: the last applies
+        if anchor in keys and key in keys:
+            chosen = AuthorityDecision(key, CLERK_OVERRIDE, f"chosen by a clerk over {decision.key}")
+    return chosen
+
+
+def identical_copies(key: str, copies: Sequence[Fingerprint]) -> list[Fingerprint]:
+    """The copies a run treats as one with `key`'s: the same bytes or the same pixels
+    (directly or through another copy), `key`'s own included."""
+    ordered = sorted(copies, key=lambda f: f.key)
+    for atom in _atoms(ordered):
+        if any(ordered[i].key == key for i in atom):
+            return [ordered[i] for i in atom]
+    return []
 
 
 def group_id(authoritative: Fingerprint) -> str:
@@ -513,54 +614,47 @@ def group_fingerprints(
     as without them. A plan made for other fingerprints is ignored.
     """
     s = settings or MatchSettings()
-    d = decisions or ClerkDecisions()
-    depts = frozenset(departments_of_record)
     if plan is not None and plan.digest != fingerprints_digest(fingerprints):
         plan, verified = None, None
-    prepared = _Prepared(fingerprints, s, plan)
-    fps, atoms, reps, atom_of = prepared.fps, prepared.atoms, prepared.reps, prepared.atom_of
-    rotations, coarse, gate = prepared.rotations, prepared.coarse, prepared.gate
-
-    def atom_keys(n: int) -> list[str]:
-        return [fps[i].key for i in atoms[n]]
-
-    def distinct(n: int, m: int) -> bool:
-        return any(frozenset((x, y)) in d.distinct_pairs for x in atom_keys(n) for y in atom_keys(m))
-
-    forced: set[tuple[int, int]] = set()
-    for pair in d.forced_merges:
-        a, b = sorted(pair)
-        if a in atom_of and b in atom_of and atom_of[a] != atom_of[b]:
-            forced.add((min(atom_of[a], atom_of[b]), max(atom_of[a], atom_of[b])))
-
-    memo = _Verifier(s)
+    grouping = _Grouping(
+        _Prepared(fingerprints, s, plan), s, decisions or ClerkDecisions(), frozenset(departments_of_record)
+    )
     for check, v in (verified or {}).items():
-        memo.remember(reps[atom_of[check.ref]], reps[atom_of[check.other]], check.rotations, v)
-    edges: dict[int, set[int]] = {}
-    for pair in sorted(set(coarse) | forced):
-        n, m = pair
-        if d.distinct_pairs and distinct(n, m):
-            continue
-        v = memo.verify(reps[n], reps[m], rotations.get(pair, {0}), coarse.get(pair))
-        if pair in forced or relation_between(reps[n], reps[m], v, s) is not None:
-            edges.setdefault(n, set()).add(m)
-            edges.setdefault(m, set()).add(n)
+        grouping.remember(check, v)
+    grouping.find_edges()
+    grouping.cluster(set(range(len(grouping.atoms))))
+    return grouping.result()
 
-    groups: list[Group] = []
-    remaining = set(range(len(atoms)))
-    # Atoms are visited in key order; a component left over after its group was formed is
-    # re-clustered at once, and pieces not containing `start` only hold later atoms.
-    for start in range(len(atoms)):
-        while start in remaining:
-            component = _component(start, edges, remaining)
-            if len(component) == 1 and len(atoms[start]) == 1:
-                remaining.discard(start)
-                break
-            admitted = _form_group(
-                component, atoms, fps, reps, edges, forced, rotations, s, d, depts, groups, memo, gate
-            )
-            remaining -= admitted
-    return tuple(sorted(groups, key=lambda g: g.authoritative))
+
+def regroup(
+    copies: Sequence[Fingerprint],
+    settings: MatchSettings | None = None,
+    *,
+    departments_of_record: Iterable[str] = (),
+    decisions: ClerkDecisions | None = None,
+) -> tuple[Group, ...]:
+    """The groups some copies form after a clerk's decision on them, formed as a run forms them.
+
+    `copies` are the copies the decision concerns (a group's after an override or a split,
+    two groups' after a merge) and `decisions` every clerk decision so far, the new one
+    included. They are taken as one cluster, less what a clerk split apart (which forms a
+    cluster of its own): the rules and the clerks' choices pick its authoritative copy
+    (authority_for), every other copy is measured against it (evidence_against), and one
+    that neither verifies nor was merged by a clerk leaves; the copies left are grouped as
+    a run groups them (a lone copy is in no group). Only these copies are looked at: a run
+    also sees the request's other images, which may join a group a decision re-formed.
+    """
+    s = settings or MatchSettings()
+    grouping = _Grouping(
+        _Prepared(copies, s), s, decisions or ClerkDecisions(), frozenset(departments_of_record)
+    )
+    grouping.find_edges()
+    remaining = set(range(len(grouping.atoms)))
+    for linked in grouping.not_kept_apart():
+        if len(linked) > 1:
+            remaining -= grouping.form_group(linked)
+    grouping.cluster(remaining)
+    return grouping.result()
 
 
 class _Verifier:
@@ -605,106 +699,149 @@ def _component(start: int, edges: dict[int, set[int]], within: set[int]) -> set[
     return seen
 
 
-def _form_group(
-    component: set[int],
-    atoms: list[list[int]],
-    fps: list[Fingerprint],
-    reps: list[Fingerprint],
-    edges: dict[int, set[int]],
-    forced: set[tuple[int, int]],
-    rotations: dict[tuple[int, int], set[int]],
-    s: MatchSettings,
-    d: ClerkDecisions,
-    depts: frozenset[str],
-    groups: list[Group],
-    memo: _Verifier,
-    gate: _Gate,
-) -> set[int]:
-    """Pick the component's authoritative copy, admit what verifies against it, emit a group."""
-    copies = [fps[i] for n in sorted(component) for i in atoms[n]]
-    decision = choose_authoritative(copies, depts, s.authority_order)
-    keys = {c.key for c in copies}
-    for anchor, chosen in sorted(d.forced_authority.items()):
-        if anchor in keys and chosen in keys:
-            decision = AuthorityDecision(chosen, "clerk_override", f"chosen by a clerk over {decision.key}")
-            break
-    auth = next(c for c in copies if c.key == decision.key)
-    home = next(n for n in component if auth.key in {fps[i].key for i in atoms[n]})
-    admitted = {home}
-    evidence: dict[str, MemberEvidence] = {}
-    recheck = len(component) <= s.recheck_cluster_limit
-    tried_rotations = set().union(
-        *(r for p, r in rotations.items() if p[0] in component and p[1] in component)
-    )
-    # Candidates in authority order so that, under a distinct-pair decision, the better copy stays.
-    for n in sorted(component - {home}, key=lambda n: min(fps[i].key for i in atoms[n])):
-        pair = (min(home, n), max(home, n))
-        if d.distinct_pairs and any(
-            frozenset((x.key, fps[i].key)) in d.distinct_pairs
-            for x in _atom_fps(admitted, atoms, fps)
-            for i in atoms[n]
-        ):
-            continue
-        is_forced = pair in forced or _forced_link(n, admitted, forced)
-        if (
-            n not in edges.get(home, ())
-            and not is_forced
-            and (not recheck or not gate.passes(home, n, tried_rotations))
-        ):
-            continue
-        v = memo.verify(auth, reps[n], rotations.get(pair, tried_rotations | {0}))
-        relation = relation_between(auth, reps[n], v, s)
-        if relation is None and not is_forced:
-            continue
-        admitted.add(n)
-        for i in atoms[n]:
-            evidence[fps[i].key] = _evidence(auth, fps[i], v, relation, s)
-    for i in atoms[home]:
-        if fps[i].key != auth.key:
-            relation = Relation.EXACT if fps[i].sha256 == auth.sha256 else Relation.SAME_PIXELS
-            evidence[fps[i].key] = _identical_evidence(auth, fps[i], relation)
-    if evidence:
-        members = tuple(evidence[k] for k in sorted(evidence))
-        member_fps = [c for c in copies if c.key in evidence or c.key == auth.key]
-        groups.append(
-            Group(
-                id=group_id(auth),
-                authoritative=auth.key,
-                rule=decision.rule,
-                reason=decision.reason,
-                members=members,
-                conflicts=find_conflicts(member_fps, s),
-            )
+class _Grouping:
+    """One grouping of prepared fingerprints: the pairs that verify, then groups formed
+    around authoritative copies, with the clerks' decisions applied."""
+
+    def __init__(self, prepared: _Prepared, s: MatchSettings, d: ClerkDecisions, depts: frozenset[str]):
+        self.prepared, self.s, self.d, self.depts = prepared, s, d, depts
+        self.fps, self.atoms, self.reps = prepared.fps, prepared.atoms, prepared.reps
+        self.memo = _Verifier(s)
+        self.edges: dict[int, set[int]] = {}
+        self.groups: list[Group] = []
+        atom_of = prepared.atom_of
+        self.forced: set[tuple[int, int]] = set()
+        for pair in d.forced_merges:
+            a, b = sorted(pair)
+            if a in atom_of and b in atom_of and atom_of[a] != atom_of[b]:
+                self.forced.add((min(atom_of[a], atom_of[b]), max(atom_of[a], atom_of[b])))
+
+    def remember(self, check: PairCheck, v: Verification) -> None:
+        atom_of = self.prepared.atom_of
+        self.memo.remember(self.reps[atom_of[check.ref]], self.reps[atom_of[check.other]], check.rotations, v)
+
+    def atom_keys(self, n: int) -> list[str]:
+        return [self.fps[i].key for i in self.atoms[n]]
+
+    def distinct(self, n: int, m: int) -> bool:
+        pairs = self.d.distinct_pairs
+        return bool(pairs) and any(
+            frozenset((x, y)) in pairs for x in self.atom_keys(n) for y in self.atom_keys(m)
         )
-    return admitted
 
+    def not_kept_apart(self) -> list[set[int]]:
+        """The atoms in clusters no clerk's split divides: linked wherever no split says apart."""
+        left, out = set(range(len(self.atoms))), []
+        while left:
+            start = min(left)
+            cluster, stack = {start}, [start]
+            while stack:
+                n = stack.pop()
+                for m in sorted(left - cluster):
+                    if not self.distinct(n, m):
+                        cluster.add(m)
+                        stack.append(m)
+            left -= cluster
+            out.append(cluster)
+        return out
 
-def _atom_fps(atom_ids: set[int], atoms: list[list[int]], fps: list[Fingerprint]) -> list[Fingerprint]:
-    return [fps[i] for n in atom_ids for i in atoms[n]]
+    def find_edges(self) -> None:
+        """Link the candidate pairs that verify, and the pairs a clerk merged."""
+        rotations, coarse, reps = self.prepared.rotations, self.prepared.coarse, self.reps
+        for pair in sorted(set(coarse) | self.forced):
+            n, m = pair
+            if self.distinct(n, m):
+                continue
+            v = self.memo.verify(reps[n], reps[m], rotations.get(pair, {0}), coarse.get(pair))
+            if pair in self.forced or relation_between(reps[n], reps[m], v, self.s) is not None:
+                self.edges.setdefault(n, set()).add(m)
+                self.edges.setdefault(m, set()).add(n)
 
+    def cluster(self, remaining: set[int]) -> None:
+        """Form the groups of the atoms in `remaining`, component by component."""
+        # Atoms are visited in key order; a component left over after its group was formed is
+        # re-clustered at once, and pieces not containing `start` only hold later atoms.
+        for start in sorted(remaining):
+            while start in remaining:
+                component = _component(start, self.edges, remaining)
+                if len(component) == 1 and len(self.atoms[start]) == 1:
+                    remaining.discard(start)
+                    break
+                remaining -= self.form_group(component)
 
-def _forced_link(n: int, admitted: set[int], forced: set[tuple[int, int]]) -> bool:
-    return any((min(n, m), max(n, m)) in forced for m in admitted)
+    def result(self) -> tuple[Group, ...]:
+        return tuple(sorted(self.groups, key=lambda g: g.authoritative))
 
+    def _forced_link(self, n: int, admitted: set[int]) -> bool:
+        return any((min(n, m), max(n, m)) in self.forced for m in admitted)
 
-def _identical_evidence(auth: Fingerprint, fp: Fingerprint, relation: Relation) -> MemberEvidence:
-    what = "same bytes (an exact copy)" if relation is Relation.EXACT else "same pixels, different file"
-    return MemberEvidence(
-        fp.key, relation, 0, 0, 1.0, 0, f"{what}; 0 of 64 hash bits differ; pixels agree 1.00"
-    )
+    def _clerk_reason(self, n: int, admitted: set[int]) -> str:
+        """The reason of the clerk's merge that links atom n to the group (the first by keys)."""
+        mine = set(self.atom_keys(n))
+        theirs = {k for m in admitted for k in self.atom_keys(m)}
+        linking = sorted(tuple(sorted(p)) for p in self.d.forced_merges if p & mine and p & theirs)
+        return self.d.merge_reasons.get(frozenset(linking[0]), "") if linking else ""
 
-
-def _evidence(
-    auth: Fingerprint, fp: Fingerprint, v: Verification, relation: Relation | None, s: MatchSettings
-) -> MemberEvidence:
-    if fp.sha256 == auth.sha256 and fp.page == auth.page:
-        return _identical_evidence(auth, fp, Relation.EXACT)
-    if fp.pixel_sha256 == auth.pixel_sha256:
-        return _identical_evidence(auth, fp, Relation.SAME_PIXELS)
-    pd, dd = _hash_distances(auth, fp, v.rotation)
-    if relation is None:  # joined only because a clerk merged it
-        return MemberEvidence(
-            fp.key, Relation.SAME_IMAGE, pd, dd, v.score, v.rotation,
-            f"merged by a clerk; {pd} of 64 hash bits differ; pixels agree {v.score:.2f}",
-        )  # fmt: skip
-    return MemberEvidence(fp.key, relation, pd, dd, v.score, v.rotation, _explain(auth, fp, relation, v, pd))
+    def form_group(self, component: set[int]) -> set[int]:
+        """Pick the component's authoritative copy, admit what verifies against it (or what a
+        clerk merged with what is admitted), emit a group; returns the atoms admitted."""
+        fps, atoms, reps, s = self.fps, self.atoms, self.reps, self.s
+        rotations, gate = self.prepared.rotations, self.prepared.gate
+        copies = [fps[i] for n in sorted(component) for i in atoms[n]]
+        decision = authority_for(copies, self.depts, s, self.d)
+        auth = next(c for c in copies if c.key == decision.key)
+        home = next(n for n in component if auth.key in self.atom_keys(n))
+        admitted = {home}
+        evidence: dict[str, MemberEvidence] = {}
+        for i in atoms[home]:  # the same bytes or pixels as the authoritative copy
+            same = evidence_against(auth, fps[i], s)
+            if same is not None and fps[i].key != auth.key:
+                evidence[fps[i].key] = same
+        recheck = len(component) <= s.recheck_cluster_limit
+        tried_rotations = set().union(
+            *(r for p, r in rotations.items() if p[0] in component and p[1] in component)
+        )
+        # Candidates in authority order so that, under a distinct-pair decision, the better copy stays.
+        pending = sorted(component - {home}, key=lambda n: min(self.atom_keys(n)))
+        while pending:
+            left = []
+            for n in pending:
+                if any(self.distinct(m, n) for m in admitted):
+                    continue
+                pair = (min(home, n), max(home, n))
+                is_forced = pair in self.forced or self._forced_link(n, admitted)
+                if (
+                    n not in self.edges.get(home, ())
+                    and not is_forced
+                    and (not recheck or not gate.passes(home, n, tried_rotations))
+                ):
+                    left.append(n)
+                    continue
+                v = self.memo.verify(auth, reps[n], rotations.get(pair, tried_rotations | {0}))
+                reason = self._clerk_reason(n, admitted) if is_forced else None
+                found = [
+                    evidence_against(auth, fps[i], s, verification=v, clerk_reason=reason) for i in atoms[n]
+                ]
+                if any(e is None for e in found):  # one verdict: the atom's copies share their pixels
+                    left.append(n)
+                    continue
+                admitted.add(n)
+                evidence.update((e.key, e) for e in found if e is not None)
+            # A copy a clerk merged with one admitted after it was looked at: look again.
+            if not self.forced or len(left) == len(pending):
+                break
+            pending = left
+        if evidence:
+            members = tuple(evidence[k] for k in sorted(evidence))
+            member_fps = [c for c in copies if c.key in evidence or c.key == auth.key]
+            self.groups.append(
+                Group(
+                    id=group_id(auth),
+                    authoritative=auth.key,
+                    rule=decision.rule,
+                    reason=decision.reason,
+                    members=members,
+                    conflicts=find_conflicts(member_fps, s),
+                )
+            )
+        return admitted

@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from dedupe.authority import CLERK_OVERRIDE
 from dedupe.fingerprint import fingerprint_file
 from dedupe.grouping import (
     CandidatePlan,
@@ -56,6 +57,7 @@ from dedupe.types import (
     CaptureDate,
     CaptureDateSource,
     Fingerprint,
+    Group,
     Relation,
     SourceFile,
     page_key,
@@ -308,7 +310,7 @@ def plan_verification(run_id: int) -> None:
         _, fingerprints = _run_fingerprints(run.request)
         with heartbeat(run_id):
             plan = plan_candidates(
-                fingerprints, MatchSettings(), departments_of_record=_departments_of_record(run.request)
+                fingerprints, MatchSettings(), departments_of_record=departments_of_record(run.request)
             )
         to_verify = plan.to_verify
         needless = [c for c in plan.checks if not c.needs_comparing]
@@ -381,7 +383,8 @@ def _finish_verifying_if_complete(run_id: int) -> None:
             _after_commit("group_run", run_id)
 
 
-def _departments_of_record(records_request: RecordsRequest) -> list[str]:
+def departments_of_record(records_request: RecordsRequest) -> list[str]:
+    """The request's department(s) of record, by code, for the authority rules."""
     office = records_request.office_of_record
     return [office.code] if office else []
 
@@ -511,14 +514,62 @@ def engine_fingerprint(image: ItemImage) -> Fingerprint:
 
 
 def clerk_decisions(records_request: RecordsRequest) -> ClerkDecisions:
-    rows = list(ClerkDecision.objects.filter(request=records_request))
+    """Every clerk decision on the request's grouping, as the engine applies them."""
+    rows = list(ClerkDecision.objects.filter(request=records_request).order_by("decided_at", "id"))
     K = ClerkDecision.Kind
+    authority: dict[str, str] = {}
+    for d in rows:
+        if d.kind == K.AUTHORITY:
+            # In decision order, a later choice for the same anchor moving to the end: when
+            # several apply to one group the engine takes the last.
+            authority.pop(d.first_key, None)
+            authority[d.first_key] = d.second_key
+    merges = [d for d in rows if d.kind == K.MERGE]
     return ClerkDecisions(
         distinct_pairs=ClerkDecisions.pairs((d.first_key, d.second_key) for d in rows if d.kind == K.SPLIT),
-        forced_merges=ClerkDecisions.pairs((d.first_key, d.second_key) for d in rows if d.kind == K.MERGE),
-        # Later decisions win: dict order keeps the last one per anchor.
-        forced_authority={d.first_key: d.second_key for d in rows if d.kind == K.AUTHORITY},
+        forced_merges=ClerkDecisions.pairs((d.first_key, d.second_key) for d in merges),
+        forced_authority=authority,
+        merge_reasons={frozenset((d.first_key, d.second_key)): d.reason for d in merges},
     )
+
+
+def authority_decisions(records_request: RecordsRequest) -> dict[str, ClerkDecision]:
+    """The latest clerk's choice of each chosen key, by that key."""
+    rows = ClerkDecision.objects.filter(request=records_request, kind=ClerkDecision.Kind.AUTHORITY)
+    return {d.second_key: d for d in rows.select_related("decided_by").order_by("decided_at", "id")}
+
+
+def stored_reason(group: Group, decided_authority: dict[str, ClerkDecision]) -> tuple[str, Any]:
+    """The reason a group's row gives, and the clerk who decided it: a clerk's choice of the
+    authoritative copy names the clerk and quotes their reason."""
+    override = decided_authority.get(group.authoritative) if group.rule == CLERK_OVERRIDE else None
+    if override is None:
+        return group.reason, None
+    who = override.decided_by.get_username() if override.decided_by else "a clerk"
+    return f"chosen by {who}: {override.reason}", override.decided_by
+
+
+def write_memberships(row: DuplicateGroup, group: Group, by_key: dict[str, ItemImage]) -> None:
+    """The group's memberships with each member's evidence, as a run and a decision store them."""
+    memberships = [GroupMembership(group=row, image=by_key[group.authoritative], is_authoritative=True)]
+    for member in group.members:
+        memberships.append(
+            GroupMembership(
+                group=row,
+                image=by_key[member.key],
+                relation=member.relation,
+                phash_distance=member.phash_distance,
+                dhash_distance=member.dhash_distance,
+                verification_score=member.verification_score,
+                rotation=member.rotation,
+                explanation=member.explanation,
+            )
+        )
+    GroupMembership.objects.bulk_create(memberships)
+
+
+def conflict_rows(group: Group) -> list[dict[str, str]]:
+    return [{"field": c.field, "description": c.description} for c in group.conflicts]
 
 
 def group_run(run_id: int) -> None:
@@ -544,7 +595,7 @@ def _group(
     return group_fingerprints(
         fingerprints,
         MatchSettings(),
-        departments_of_record=_departments_of_record(records_request),
+        departments_of_record=departments_of_record(records_request),
         decisions=clerk_decisions(records_request),
         plan=plan,
         verified=verified,
@@ -552,10 +603,7 @@ def _group(
 
 
 def _persist_groups(run_id: int, records_request: RecordsRequest, images, by_key, groups) -> None:
-    decided_authority = {
-        d.second_key: d
-        for d in ClerkDecision.objects.filter(request=records_request, kind=ClerkDecision.Kind.AUTHORITY)
-    }
+    decided_authority = authority_decisions(records_request)
     accepted = _accepted_groups(records_request, exclude_run=run_id)
     with transaction.atomic():
         locked = DedupeRun.objects.select_for_update().get(pk=run_id)
@@ -563,11 +611,7 @@ def _persist_groups(run_id: int, records_request: RecordsRequest, images, by_key
             return
         DuplicateGroup.objects.filter(run=locked).delete()  # a repeated step replaces its output
         for group in groups:
-            override = decided_authority.get(group.authoritative) if group.rule == "clerk_override" else None
-            reason = group.reason
-            if override is not None:
-                who = override.decided_by.get_username() if override.decided_by else "a clerk"
-                reason = f"chosen by {who}: {override.reason}"
+            reason, decided_by = stored_reason(group, decided_authority)
             row = DuplicateGroup.objects.create(
                 run=locked,
                 request=records_request,
@@ -575,31 +619,15 @@ def _persist_groups(run_id: int, records_request: RecordsRequest, images, by_key
                 authoritative=by_key[group.authoritative],
                 rule=group.rule,
                 reason=reason,
-                conflicts=[{"field": c.field, "description": c.description} for c in group.conflicts],
-                decided_by=override.decided_by if override else None,
+                conflicts=conflict_rows(group),
+                decided_by=decided_by,
             )
             # A clerk's acceptance carries over while the group is exactly the same.
             earlier = accepted.get((group.authoritative, frozenset(group.keys)))
             if earlier is not None:
                 row.accepted_by_id, row.accepted_at = earlier
                 row.save(update_fields=["accepted_by", "accepted_at"])
-            memberships = [
-                GroupMembership(group=row, image=by_key[group.authoritative], is_authoritative=True)
-            ]
-            for member in group.members:
-                memberships.append(
-                    GroupMembership(
-                        group=row,
-                        image=by_key[member.key],
-                        relation=member.relation,
-                        phash_distance=member.phash_distance,
-                        dhash_distance=member.dhash_distance,
-                        verification_score=member.verification_score,
-                        rotation=member.rotation,
-                        explanation=member.explanation,
-                    )
-                )
-            GroupMembership.objects.bulk_create(memberships)
+            write_memberships(row, group, by_key)
         locked.counts = run_counts(records_request, images, groups)
         locked.state = RunState.COMPLETED
         locked.phase = RunPhase.DONE

@@ -7,7 +7,8 @@ gives the same groups.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 
 # DESIGN.md section 6: department of record -> most complete original (most pixels, least
 # re-compressed, original metadata present) -> earliest capture -> earliest upload ->
@@ -105,15 +106,34 @@ class MatchSettings:
     crop_step: float = 0.02
     # Capture times this far apart (seconds), both known, mark another moment.
     burst_max_seconds: float = 600.0
+    # Two pictures whose capture times both come from the camera's own clock
+    # (dedupe.types.CAMERA_CLOCK_SOURCES) and differ by more than this were taken at
+    # different moments: never "the same photo", a near-identical shot at most; and a group
+    # whose camera dates differ by more than this has a date conflict. A copy keeps its
+    # camera date to the second; an hour leaves room for a clock corrected for daylight
+    # saving time (photo tools shift camera dates by whole hours), and a photograph is not
+    # taken over more than an hour.
+    same_photo_max_seconds_apart: float = 3600.0
     # A cluster larger than this is verified only along candidate edges (keeps the
     # all-against-authority re-check linear in practice).
     recheck_cluster_limit: int = 200
 
-    # Conflicts (DESIGN.md section 7).
+    # Conflicts (DESIGN.md section 7). Capture dates of any source but the camera's clock
+    # (file names, EXIF/TIFF DateTime, XMP, PNG text) more than this many days apart: these
+    # are coarse (a date-only file name reads as midnight, an editor's save rewrites
+    # DateTime), so they get a day; camera dates are held to same_photo_max_seconds_apart.
     conflict_capture_days: float = 1.0
     conflict_place_metres: float = 100.0
 
     authority_order: tuple[str, ...] = DEFAULT_AUTHORITY_ORDER
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, object]) -> MatchSettings:
+        """Settings as a run stored them (as_dict): keys this version does not know are
+        ignored and the ones it lacks take their defaults, so an old run's settings still load."""
+        known = {f.name for f in fields(cls)}
+        given = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in known}
+        return cls(**given)  # type: ignore[arg-type]
 
     def as_dict(self) -> dict:
         """The thresholds as plain JSON-able values, for the index's explanation."""

@@ -41,6 +41,8 @@ class Relation(StrEnum):
     SAME_PIXELS = "same_pixels"  # different bytes, identical decoded pixels
     SAME_IMAGE = "same_image"  # re-encoded, resized, cropped a little, recoloured, rotated
     NEAR_IDENTICAL_SHOT = "near_identical_shot"  # another moment, e.g. a burst seconds apart
+    # The pixels do not verify against the authoritative copy; a clerk said it is the same record.
+    CLERK_MERGED = "clerk_merged"
 
 
 class CaptureDateSource(StrEnum):
@@ -56,6 +58,18 @@ class CaptureDateSource(StrEnum):
     FILE_NAME = "file_name"
     FILE_TIME = "file_modification_time"  # weak: copying a file changes it
     UNKNOWN = "unknown"
+
+
+# Dates the camera's own clock wrote when the picture was taken, which copies keep: EXIF
+# DateTimeOriginal and DateTimeDigitized are set at capture and carried over unchanged by
+# editors and converters (they copy them), and GPS time comes from the satellites. Not
+# the plain EXIF/TIFF DateTime (IFD0), which editing software rewrites on every save;
+# not XMP dates (written by editing software) nor PNG text (free text); not file names
+# (renamed at will, often a date alone) nor file times (changed by every copy). Two
+# pictures whose camera dates differ were taken at different moments, whatever the pixels say.
+CAMERA_CLOCK_SOURCES = frozenset(
+    {CaptureDateSource.EXIF_ORIGINAL, CaptureDateSource.EXIF_DIGITIZED, CaptureDateSource.GPS}
+)
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,22 @@ class ReasonForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    other = forms.IntegerField(label="Group to merge in")
+    """What to merge into a group: another group ("group-<id>", or a bare id) or an image in
+    no group ("image-<id>")."""
+
+    target = forms.CharField(max_length=40, label="Group or item to merge in")
+    reason = forms.CharField(max_length=500, label="Reason")
+
+    def clean_target(self) -> tuple[str, int]:
+        value = self.cleaned_data["target"].strip()
+        kind, _, number = value.rpartition("-")
+        if not number.isdigit() or kind not in ("", "group", "image"):
+            raise forms.ValidationError("Choose a group or an item to merge in.")
+        return (kind or "group", int(number))
+
+
+class MergeItemForm(forms.Form):
+    group = forms.IntegerField(label="Group it belongs to")
     reason = forms.CharField(max_length=500, label="Reason")
 
 

@@ -227,15 +227,50 @@ def item_images_visible_to(user: Any):
 
 
 def ungrouped_items(user: Any, records_request: RecordsRequest) -> QuerySet[GatheredItem]:
-    """Stored items of the request that the latest run put in no duplicate group."""
-    from dedupe.models import GroupMembership
+    """Stored items of the request that the latest run put in no duplicate group, less those
+    no page of which could be read (unreadable_images lists them)."""
+    from dedupe.models import GroupMembership, ItemImage
 
     items = items_visible_to(user).filter(request=records_request, status="stored")
+    unreadable = ItemImage.objects.filter(item__request=records_request).exclude(unreadable_reason="")
+    readable = ItemImage.objects.filter(item__request=records_request, unreadable_reason="")
+    items = items.exclude(Q(pk__in=unreadable.values("item_id")) & ~Q(pk__in=readable.values("item_id")))
     run = latest_completed_run(records_request)
     if run is None:
         return items
     grouped = GroupMembership.objects.filter(group__run=run).values("image__item_id")
     return items.exclude(pk__in=grouped)
+
+
+def ungrouped_images(user: Any, records_request: RecordsRequest):
+    """Readable images (pages) of the request in no group of the latest run: what a clerk may
+    merge into a group."""
+    from dedupe.models import GroupMembership
+
+    images = item_images_visible_to(user).filter(
+        item__request=records_request, item__status="stored", unreadable_reason="", fingerprint__isnull=False
+    )
+    run = latest_completed_run(records_request)
+    if run is None:
+        return images.none()
+    grouped = GroupMembership.objects.filter(group__run=run).values("image_id")
+    return images.exclude(pk__in=grouped).order_by("key")
+
+
+def unreadable_images(user: Any, records_request: RecordsRequest):
+    """Images (pages) of the request's stored items the engine could not decode, with the reason."""
+    return (
+        item_images_visible_to(user)
+        .filter(item__request=records_request, item__status="stored")
+        .exclude(unreadable_reason="")
+        .select_related("item__department")
+        .order_by("key")
+    )
+
+
+def refused_items(user: Any, records_request: RecordsRequest) -> QuerySet[GatheredItem]:
+    """Files refused at intake (not an image, too large, unsafe), with the reason."""
+    return items_visible_to(user).filter(request=records_request, status="refused").order_by("original_path")
 
 
 def active_exemptions() -> QuerySet[Exemption]:

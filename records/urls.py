@@ -18,6 +18,7 @@ request_urls = [
     path("review/groups/<int:group_id>/accept/", review.accept_group, name="review-accept"),
     path("review/groups/<int:group_id>/split/", review.split_member, name="review-split"),
     path("review/groups/<int:group_id>/merge/", review.merge_groups, name="review-merge"),
+    path("review/images/<int:image_id>/merge/", review.merge_item, name="review-merge-item"),
     path("review/withhold/", review.withhold, name="review-withhold"),
     path("review/unwithhold/", review.release_withholding, name="review-unwithhold"),
     path("redactions/", review.redactions, name="redactions"),

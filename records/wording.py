@@ -7,12 +7,15 @@ Staff see the figures too (hash bits, pixel agreement); requesters see plain wor
 
 from __future__ import annotations
 
+from dedupe.authority import CLERK_OVERRIDE
+
 # dedupe.types.Relation values, as a clerk reads them on the review page.
 RELATION_WORDS = {
     "exact": "Exact copy: the same file, byte for byte",
     "same_pixels": "Same picture saved as a different file (every pixel identical)",
     "same_image": "Same photo, re-saved, resized, slightly cropped or turned",
     "near_identical_shot": "A separate shot of the same scene, taken at another moment",
+    "clerk_merged": "Joined by a clerk as the same record (the pictures do not match)",
 }
 
 # The same relations in the short form the index and the manifest use.
@@ -21,6 +24,7 @@ RELATION_LABELS = {
     "same_pixels": "same pixels in a different file",
     "same_image": "same image, re-encoded, resized or cropped",
     "near_identical_shot": "near-identical shot taken at another moment",
+    "clerk_merged": "joined by a clerk as the same record (pictures do not match)",
 }
 
 # For the requester: what the copy is, with no engine figures.
@@ -29,6 +33,7 @@ RELATION_PLAIN = {
     "same_pixels": "the same picture saved as another file",
     "same_image": "the same picture, saved again, resized, cropped or turned",
     "near_identical_shot": "another shot of the same scene, taken at another moment",
+    "clerk_merged": "a file the office counts as the same record as the delivered file",
 }
 
 # dedupe.types.CaptureDateSource values: where a capture date came from.
@@ -68,7 +73,7 @@ RULE_SENTENCES = {
     "earliest_capture": "the earliest capture",
     "earliest_upload": "the earliest upload",
     "smallest_sha256": "a fixed tie-break (smallest SHA-256)",
-    "clerk_override": "chosen by a clerk",
+    CLERK_OVERRIDE: "chosen by a clerk",
 }
 
 
@@ -99,10 +104,13 @@ def rule_sentence(rule: str) -> str:
     return RULE_SENTENCES.get(rule, rule.replace("_", " "))
 
 
-def hash_words(distance: int | None) -> str:
-    """The perceptual-hash distance in words (0 to 64 bits differ), for staff."""
+def hash_words(distance: int | None, *, matched: bool = True) -> str:
+    """The perceptual-hash distance in words (0 to 64 bits differ), for staff; `matched`
+    False for a copy a clerk joined whose pixels do not match."""
     if distance is None:
         return ""
+    if not matched:
+        return f"outlines differ ({distance} of 64 fingerprint points)"
     if distance == 0:
         return "outlines identical (0 of 64 fingerprint points differ)"
     if distance <= 6:
@@ -124,8 +132,10 @@ def score_words(score: float | None) -> str:
         word = "match, with small differences (re-saving, resizing)"
     elif score >= 0.80:
         word = "mostly match: same scene, something moved or changed"
-    else:
+    elif score >= 0.50:
         word = "match only weakly"
+    else:
+        return f"Pixels do not match (correlation {score:.2f})"
     return f"Pixels {word} ({score:.0%} agreement)"
 
 

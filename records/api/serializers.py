@@ -368,8 +368,18 @@ class SplitSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    other = serializers.IntegerField(help_text="The group to merge into this one.")
+    other = serializers.IntegerField(required=False, help_text="The group to merge into this one.")
+    image = serializers.IntegerField(
+        required=False, help_text="Or: an image of the request that is in no group, to put into this one."
+    )
     reason = serializers.CharField(max_length=2000)
+
+    def validate(self, attrs: dict) -> dict:
+        if ("other" in attrs) == ("image" in attrs):
+            raise serializers.ValidationError(
+                "Give either `other` (a group) or `image` (an image in no group)."
+            )
+        return attrs
 
 
 # ------------------------------------------------------------------ withholding, packets

@@ -202,7 +202,9 @@ class MatchExplanation:
             "document_view_difference_limit": "Documents kept sharp (scans at 640 px): each 64-px area "
             "must correlate to within {} of 1, so forms on one template stay apart",
             "burst_max_seconds": "Shots at most {} seconds apart count as one moment's burst",
-            "conflict_capture_days": "Capture dates more than {} day(s) apart are flagged as a conflict",
+            "same_photo_max_seconds_apart": "Camera dates more than {} seconds apart are never the same "
+            "photo (near-identical shots at most) and are flagged as a conflict",
+            "conflict_capture_days": "Capture dates of any kind more than {} day(s) apart are flagged as a conflict",
             "conflict_place_metres": "Places more than {} metres apart are flagged as a conflict",
         }
         rows = [(words[k].format(settings[k]), str(settings[k])) for k in words if k in settings]

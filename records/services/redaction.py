@@ -23,9 +23,31 @@ def _require_clerk(actor: Any) -> None:
         raise NotPermitted("Only a clerk can redact.")
 
 
+def _require_readable(item: GatheredItem, page: int) -> None:
+    """Only an image the engine could read is shown to draw on and delivered redacted."""
+    from dedupe.models import ItemImage
+
+    if item.status != "stored":
+        raise InvalidInput(
+            f"{item.gathered_path} was refused at intake ({item.error_reason or 'no reason recorded'}); "
+            "there is nothing to redact."
+        )
+    unreadable = (
+        ItemImage.objects.filter(item=item, page=page)
+        .exclude(unreadable_reason="")
+        .values_list("unreadable_reason", flat=True)
+        .first()
+    )
+    if unreadable:
+        raise InvalidInput(
+            f"{item.gathered_path} cannot be read as an image ({unreadable}), so it cannot be redacted."
+        )
+
+
 def _image_size(item: GatheredItem, page: int = 0) -> tuple[int, int]:
     from dedupe.models import ImageFingerprint
 
+    _require_readable(item, page)
     fp = ImageFingerprint.objects.filter(blob_id=item.sha256, page=page).exclude(width=0).first()
     if fp is None:
         raise InvalidInput("Run duplicate detection first: the image's size is not known yet.")

@@ -14,15 +14,23 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dedupe import decisions
+from dedupe.types import Relation
 
 from .. import selectors
 from ..errors import ApplicationError
-from ..forms import MergeForm, ReasonForm, RedactionForm, WithholdForm
+from ..forms import MergeForm, MergeItemForm, ReasonForm, RedactionForm, WithholdForm
 from ..models import Withholding
 from ..packet.redact import Box
 from ..services import redaction as redaction_services
 from ..services import withholding as withholding_services
-from ..wording import capture_label, date_source_words, hash_words, relation_words, score_words
+from ..wording import (
+    capture_label,
+    date_source_words,
+    hash_words,
+    relation_words,
+    rule_sentence,
+    score_words,
+)
 from .common import json_error, require_clerk, require_staff, visible_request
 
 GROUPS_PER_PAGE = 20
@@ -52,7 +60,9 @@ def _member_views(group) -> list[MemberView]:
                 image=m.image,
                 item=item,
                 relation_words="Authoritative copy" if m.is_authoritative else relation_words(m.relation),
-                hash_words="" if m.is_authoritative else hash_words(m.phash_distance),
+                hash_words=""
+                if m.is_authoritative
+                else hash_words(m.phash_distance, matched=m.relation != Relation.CLERK_MERGED),
                 score_words="" if m.is_authoritative else score_words(m.verification_score),
                 capture_label=capture_label(m.image.capture_date),
                 date_source_words=date_source_words(m.image.capture_date_source),
@@ -79,13 +89,27 @@ def review(request: HttpRequest, reference: str) -> HttpResponse:
     group_views = []
     for group in page:
         members = _member_views(group)
-        group_views.append({"group": group, "number": groups.number(group), "members": members})
+        group_views.append(
+            {
+                "group": group,
+                "number": groups.number(group),
+                "members": members,
+                "rule_words": rule_sentence(group.rule),
+            }
+        )
     merge_choices = selectors.groups_in_index_order(request.user, records_request).choices()[
         :MERGE_CHOICES_LIMIT
     ]
+    merge_images = list(
+        selectors.ungrouped_images(request.user, records_request).values_list("pk", "key")[
+            :MERGE_CHOICES_LIMIT
+        ]
+    )
     singles = Paginator(
         selectors.ungrouped_items(request.user, records_request).prefetch_related("images"), ITEMS_PER_PAGE
     ).get_page(request.GET.get("items"))
+    unreadable = list(selectors.unreadable_images(request.user, records_request))
+    refused = list(selectors.refused_items(request.user, records_request))
     return render(
         request,
         "records/review.html",
@@ -95,7 +119,11 @@ def review(request: HttpRequest, reference: str) -> HttpResponse:
             "page": page,
             "group_views": group_views,
             "merge_choices": merge_choices,
+            "merge_images": merge_images,
             "singles": singles,
+            "unreadable": unreadable,
+            "refused": refused,
+            "unreadable_count": len(unreadable) + len(refused),
             "withheld": withheld,
             "exemptions": selectors.active_exemptions(),
             "conflicts_only": request.GET.get("conflicts") == "1",
@@ -138,6 +166,18 @@ def _group_and_image(request: HttpRequest, records_request, group_id: int, image
     return group, image
 
 
+def _left_the_group(before: set[str], rows: list) -> str:
+    """', N left the group: …' when a decision's regrouping took copies out of the group."""
+    after = {m.image.key for row in rows if row is not None for m in row.memberships.all()}
+    gone = sorted(before - after)
+    if not gone:
+        return "."
+    return (
+        f"; {len(gone)} cop{'y' if len(gone) == 1 else 'ies'} no longer match the authoritative copy and "
+        f"left the group: {', '.join(gone[:3])}{' …' if len(gone) > 3 else ''}."
+    )
+
+
 @login_required
 @require_POST
 def choose_authoritative(request: HttpRequest, reference: str, group_id: int) -> HttpResponse:
@@ -148,11 +188,16 @@ def choose_authoritative(request: HttpRequest, reference: str, group_id: int) ->
         messages.error(request, "Give the reason for choosing this copy; it is printed in the index.")
         return _back(reference, request, f"group-{group_id}")
     group, image = _group_and_image(request, records_request, group_id, form.cleaned_data["image"])
+    before = {m.image.key for m in group.memberships.all()}
     try:
-        decisions.choose_authoritative(
+        chosen = decisions.choose_authoritative(
             actor=request.user, group=group, image=image, reason=form.cleaned_data["reason"]
         )
-        messages.success(request, f"{image.key} is now the authoritative copy.")
+        messages.success(
+            request,
+            f"{image.key} is now the authoritative copy; every copy was compared with it again"
+            + _left_the_group(before, [chosen]),
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _back(reference, request, f"group-{group_id}")
@@ -183,13 +228,20 @@ def split_member(request: HttpRequest, reference: str, group_id: int) -> HttpRes
         return _back(reference, request, f"group-{group_id}")
     group, image = _group_and_image(request, records_request, group_id, form.cleaned_data["image"])
     remaining = group
+    before = {m.image.key for m in group.memberships.all()}
     try:
         remaining = decisions.split_member(
             actor=request.user, group=group, image=image, reason=form.cleaned_data["reason"]
         )
+        staying = {m.image.key for m in remaining.memberships.all()} if remaining else set()
+        others = sorted(before - staying - {image.key})
+        with_it = (
+            f" together with {', '.join(others)} (the same file or pixels)" if others and remaining else ""
+        )
         messages.success(
             request,
-            f"{image.key} split out" + ("." if remaining else "; the group had no other copies left."),
+            f"{image.key} split out{with_it}"
+            + ("." if remaining else "; the group had no other copies left."),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -199,21 +251,58 @@ def split_member(request: HttpRequest, reference: str, group_id: int) -> HttpRes
 @login_required
 @require_POST
 def merge_groups(request: HttpRequest, reference: str, group_id: int) -> HttpResponse:
+    """The group's merge box: another group, or an item in no group, is the same record."""
     records_request = visible_request(request, reference)
     require_clerk(request.user)
     form = MergeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the group to merge in and give the reason.")
+        messages.error(request, "Choose the group or item to merge in and give the reason.")
         return _back(reference, request, f"group-{group_id}")
     groups = selectors.current_groups(request.user, records_request)
     into = get_object_or_404(groups, pk=group_id)
-    other = get_object_or_404(groups, pk=form.cleaned_data["other"])
+    kind, pk = form.cleaned_data["target"]
+    reason = form.cleaned_data["reason"]
     try:
-        decisions.merge_groups(actor=request.user, into=into, other=other, reason=form.cleaned_data["reason"])
-        messages.success(request, "Groups merged.")
+        if kind == "image":
+            image = get_object_or_404(selectors.ungrouped_images(request.user, records_request), pk=pk)
+            merged = decisions.merge_item(actor=request.user, into=into, image=image, reason=reason)
+            messages.success(
+                request, f"{image.key} merged into the group; its evidence says a clerk joined it."
+            )
+        else:
+            other = get_object_or_404(groups, pk=pk)
+            merged = decisions.merge_groups(actor=request.user, into=into, other=other, reason=reason)
+            messages.success(request, f"Groups merged; the authoritative copy is {merged.authoritative.key}.")
+        group_id = merged.pk
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _back(reference, request, f"group-{group_id}")
+
+
+@login_required
+@require_POST
+def merge_item(request: HttpRequest, reference: str, image_id: int) -> HttpResponse:
+    """An 'Items in no group' card: this item is the same record as a group's."""
+    records_request = visible_request(request, reference)
+    require_clerk(request.user)
+    form = MergeItemForm(request.POST)
+    anchor = request.POST.get("anchor", "singles")
+    if not form.is_valid():
+        messages.error(request, "Choose the group it belongs to and give the reason.")
+        return _back(reference, request, anchor)
+    image = get_object_or_404(selectors.ungrouped_images(request.user, records_request), pk=image_id)
+    into = get_object_or_404(
+        selectors.current_groups(request.user, records_request), pk=form.cleaned_data["group"]
+    )
+    try:
+        merged = decisions.merge_item(
+            actor=request.user, into=into, image=image, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"{image.key} merged into the group; its evidence says a clerk joined it.")
+        anchor = f"group-{merged.pk}"
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(reference, request, anchor)
 
 
 @login_required
@@ -362,6 +451,12 @@ def item_view(request: HttpRequest, item_id: int) -> HttpResponse:
     require_clerk(request.user)
     item = get_object_or_404(selectors.items_visible_to(request.user).filter(status="stored"), pk=item_id)
     page = int(request.GET.get("page", "0") or 0)
+    # Only a page the engine could read is shown (and so offered for redaction).
+    readable = selectors.item_images_visible_to(request.user).filter(
+        item=item, page=page, unreadable_reason="", fingerprint__isnull=False
+    )
+    if not readable.exists():
+        raise Http404("This file could not be read as an image, so it cannot be shown or redacted.")
     try:
         with item.blob.file.open("rb") as fh, Image.open(fh) as im:
             if page:

@@ -52,6 +52,23 @@
       go(i + 1);
     }
   });
+  /* ---- the action bar: previous / next group by where the page is, whatever has focus ---- */
+  const bar = $("[data-review-bar]");
+  function barLine() { return (bar ? bar.getBoundingClientRect().bottom : 0) + 8; }
+  function keepClearOfBar() {
+    if (bar) document.documentElement.style.setProperty("--review-bar", Math.ceil(bar.offsetHeight + 8) + "px");
+  }
+  keepClearOfBar();
+  window.addEventListener("resize", keepClearOfBar);
+  $$("[data-go]").forEach((button) => button.addEventListener("click", () => {
+    const line = barLine();
+    let i = -1; // the group at the top of the view, just under the bar
+    groups.forEach((g, n) => { if (g.getBoundingClientRect().top <= line + 4) i = n; });
+    if (button.dataset.go === "next") { go(i + 1); return; }
+    const inside = i !== -1 && groups[i].getBoundingClientRect().top < line - 4; // scrolled into it
+    go(inside ? i : i - 1);
+  }));
+
   if (location.hash && location.hash.startsWith("#group-")) {
     const g = $(location.hash);
     if (g) g.focus({ preventScroll: true });

@@ -77,7 +77,8 @@ def test_a_clerk_overrides_the_authoritative_copy(reviewed):
 def test_a_clerk_splits_a_member_out(reviewed):
     client, records_request, _ = reviewed
     group = _astronaut_group(records_request)
-    member = group.memberships.filter(is_authoritative=False).first().image
+    # Not the exact copy of the authoritative one: the same bytes cannot be told apart.
+    member = group.memberships.filter(is_authoritative=False).exclude(relation="exact").first().image
     response = client.post(
         f"/api/v1/groups/{group.pk}/split/", {"image": member.pk, "reason": "a different day"}, format="json"
     )

@@ -35,8 +35,10 @@ def metadata(
     parcels: tuple[str, ...] = (),
     gps: tuple[float, float] | None = None,
     original: bool = False,
+    source: CaptureDateSource = CaptureDateSource.EXIF_ORIGINAL,
 ) -> ImageMetadata:
-    source = CaptureDateSource.EXIF_ORIGINAL if when else CaptureDateSource.UNKNOWN
+    """Metadata with a capture date from `source` (the camera's original date by default)."""
+    source = source if when else CaptureDateSource.UNKNOWN
     return ImageMetadata(
         capture=CaptureDate(when, source),
         parcels=parcels,

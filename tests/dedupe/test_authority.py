@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 
 from dedupe.authority import choose_authoritative
 from tests.dedupe.builders import fingerprint_of, metadata, scene
@@ -61,3 +61,11 @@ def test_choice_does_not_depend_on_input_order() -> None:
     copies = [dataclasses.replace(fingerprint_of(PICTURE, f"{k}.jpg"), sha256=k * 64) for k in "cab"]
     assert {choose_authoritative(p).key for p in (copies, copies[::-1])} == {"a.jpg"}
     assert choose_authoritative(copies).rule == "smallest_sha256"
+
+
+def test_a_date_pinned_to_utc_beside_a_local_one_is_compared_by_wall_clock() -> None:
+    # Regression: an aware date beside a naive one raised TypeError in earliest_capture.
+    pinned = fingerprint_of(PICTURE, "a.jpg", meta=metadata(datetime(2024, 3, 12, 9, tzinfo=UTC)))
+    local = fingerprint_of(PICTURE, "b.jpg", meta=metadata(datetime(2024, 3, 12, 10)))
+    decision = choose_authoritative([local, pinned])
+    assert (decision.key, decision.rule) == ("a.jpg", "earliest_capture")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from dedupe.conflicts import find_conflicts, haversine_metres
-from dedupe.types import GeoPoint
+from dedupe.types import CaptureDateSource, GeoPoint
 from tests.dedupe.builders import fingerprint_of, metadata, scene
 
 PICTURE = scene(9)
@@ -20,11 +20,36 @@ def test_conflicting_capture_dates_are_flagged() -> None:
     assert "police" in conflict.description and "parks" in conflict.description
 
 
-def test_dates_within_a_day_and_unknown_dates_do_not_conflict() -> None:
-    a = fingerprint_of(PICTURE, "a.jpg", meta=metadata(datetime(2024, 3, 12, 10)))
-    b = fingerprint_of(PICTURE, "b.jpg", meta=metadata(datetime(2024, 3, 12, 22)))
+def test_other_dates_within_a_day_and_unknown_dates_do_not_conflict() -> None:
+    named = CaptureDateSource.FILE_NAME
+    a = fingerprint_of(PICTURE, "a.jpg", meta=metadata(datetime(2024, 3, 12, 10), source=named))
+    b = fingerprint_of(PICTURE, "b.jpg", meta=metadata(datetime(2024, 3, 12, 22), source=named))
     c = fingerprint_of(PICTURE, "c.jpg")
     assert find_conflicts([a, b, c]) == ()
+
+
+def test_camera_dates_within_an_hour_do_not_conflict() -> None:
+    a = fingerprint_of(PICTURE, "a.jpg", meta=metadata(datetime(2024, 3, 12, 10)))
+    b = fingerprint_of(PICTURE, "b.jpg", meta=metadata(datetime(2024, 3, 12, 10, 59)))
+    assert find_conflicts([a, b]) == ()
+
+
+def test_camera_dates_more_than_an_hour_apart_conflict_in_words() -> None:
+    a = fingerprint_of(PICTURE, "police/a.jpg", "police", meta=metadata(datetime(2024, 3, 12, 10)))
+    b = fingerprint_of(PICTURE, "parks/b.jpg", "parks", meta=metadata(datetime(2024, 3, 12, 12, 5)))
+    (conflict,) = find_conflicts([a, b])
+    assert conflict.field == "capture_date"
+    assert conflict.description == (
+        "camera dates differ by 2 h 5 min: 2024-03-12 10:00 (police) vs 2024-03-12 12:05 (parks)"
+    )
+
+
+def test_a_camera_date_pinned_to_utc_is_not_held_to_the_hour_against_a_local_one() -> None:
+    # A GPS fix (UTC) beside the camera's local clock: the zone between them is unknown.
+    gps = CaptureDateSource.GPS
+    fix = fingerprint_of(PICTURE, "a.jpg", meta=metadata(datetime(2024, 3, 12, 17, tzinfo=UTC), source=gps))
+    local = fingerprint_of(PICTURE, "b.jpg", meta=metadata(datetime(2024, 3, 12, 10)))
+    assert find_conflicts([fix, local]) == ()
 
 
 def test_different_parcels_are_flagged_with_departments() -> None:

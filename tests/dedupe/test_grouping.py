@@ -126,11 +126,15 @@ def test_forced_merge_and_forced_authority_are_honoured() -> None:
     a = fingerprint_of(ORIGINAL, "a.jpg")
     b = fingerprint_of(OTHER, "b.jpg")
     decisions = ClerkDecisions(
-        forced_merges=ClerkDecisions.pairs([("a.jpg", "b.jpg")]), forced_authority={"a.jpg": "b.jpg"}
+        forced_merges=ClerkDecisions.pairs([("a.jpg", "b.jpg")]),
+        forced_authority={"a.jpg": "b.jpg"},
+        merge_reasons={frozenset(("a.jpg", "b.jpg")): "same incident file"},
     )
     (group,) = group_fingerprints([a, b], decisions=decisions)
     assert (group.authoritative, group.rule) == ("b.jpg", "clerk_override")
-    assert "merged by a clerk" in group.members[0].explanation
+    (member,) = group.members
+    assert member.relation is Relation.CLERK_MERGED  # never "exact" or "same image": it is not
+    assert member.explanation.startswith("joined by a clerk: same incident file; the pictures do not match")
 
 
 def _corpus() -> list:

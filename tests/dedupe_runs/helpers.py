@@ -88,3 +88,40 @@ def as_if_done_days_ago(rr, days: int = 1) -> None:
     Redaction.objects.filter(item__request=rr).update(created_at=F("created_at") - back)
     # The trail moves with them (a test's time travel, not an edit: rows are never saved again).
     AuditEvent.objects.filter(request=rr).update(at=F("at") - back)
+
+
+def run_dedupe(clerk, rr, queue: InProcessQueue, capture):
+    """Start a dedupe run of `rr` and run all its steps here, as workers would; the finished run."""
+    with capture(execute=True):
+        run = runs.start_run(actor=clerk, records_request=rr)
+    queue.drain()
+    run.refresh_from_db()
+    return run
+
+
+def evidence_snapshot(user, rr) -> list[tuple]:
+    """The current groups as the review page, the packet and the manifest read them."""
+    from records.selectors import current_groups
+
+    return sorted(
+        (
+            g.authoritative.key,
+            g.rule,
+            g.reason,
+            tuple(c["description"] for c in g.conflicts),
+            tuple(
+                (
+                    m.image.key,
+                    m.relation,
+                    m.phash_distance,
+                    m.dhash_distance,
+                    m.verification_score,
+                    m.rotation,
+                    m.explanation,
+                )
+                for m in sorted(g.memberships.all(), key=lambda m: m.image.key)
+                if not m.is_authoritative
+            ),
+        )
+        for g in current_groups(user, rr)
+    )

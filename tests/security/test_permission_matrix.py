@@ -117,6 +117,7 @@ REDACTION = lambda w: w.redaction.pk  # noqa: E731
 REDACTED_ITEM = lambda w: w.redaction.item_id  # noqa: E731
 ITEM_A = lambda w: w.item_a.pk  # noqa: E731
 ITEM_B = lambda w: w.item_b.pk  # noqa: E731
+IMAGE_A = lambda w: w.image_a.pk  # noqa: E731
 SPARE_LINK = lambda w: w.spare_link_id  # noqa: E731
 LINK = lambda w: w.link_token  # noqa: E731
 RUN = lambda w: w.group.run_id  # noqa: E731
@@ -170,6 +171,7 @@ GETS: list[Target] = [
     Target("records:review-accept", r("records:review-accept", RELEASED, GROUP), logged_in(405)),
     Target("records:review-split", r("records:review-split", RELEASED, GROUP), logged_in(405)),
     Target("records:review-merge", r("records:review-merge", RELEASED, GROUP), logged_in(405)),
+    Target("records:review-merge-item", r("records:review-merge-item", RELEASED, IMAGE_A), logged_in(405)),
     Target("records:review-withhold", r("records:review-withhold", RELEASED), logged_in(405)),
     Target("records:review-unwithhold", r("records:review-unwithhold", RELEASED), logged_in(405)),
     Target(
@@ -465,6 +467,12 @@ POSTS: list[Target] = [
     Target(
         "records:review-merge",
         r("records:review-merge", RELEASED, GROUP),
+        clerk_page(302, uploaders=404),
+        method="post",
+    ),
+    Target(
+        "records:review-merge-item",
+        r("records:review-merge-item", RELEASED, IMAGE_A),
         clerk_page(302, uploaders=404),
         method="post",
     ),

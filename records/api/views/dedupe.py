@@ -9,12 +9,12 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from dedupe.decisions import choose_authoritative, merge_groups, split_member
+from dedupe.decisions import choose_authoritative, merge_groups, merge_item, split_member
 from dedupe.models import ItemImage
 from dedupe.runs import start_run
 
 from ...errors import InvalidInput
-from ...selectors import requests_visible_to
+from ...selectors import item_images_visible_to, requests_visible_to
 from ..filters import DedupeRunFilter, DuplicateGroupFilter
 from ..permissions import IsStaff
 from ..selectors import groups_visible_to, runs_visible_to
@@ -96,10 +96,18 @@ class DuplicateGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @extend_schema(request=MergeSerializer, responses={200: DuplicateGroupSerializer})
     @action(detail=True, methods=["post"])
     def merge(self, request: Request, pk: str | None = None) -> Response:
-        """Merge another group of the same run into this one: the same record."""
+        """Merge another group of the same run, or an image in no group, into this one: the same record."""
         group = self.get_object()
         form = MergeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        if "image" in form.validated_data:
+            image = item_images_visible_to(request.user).filter(pk=form.validated_data["image"]).first()
+            if image is None:
+                raise InvalidInput("No such image.", details={"image": form.validated_data["image"]})
+            merged = merge_item(
+                actor=request.user, into=group, image=image, reason=form.validated_data["reason"]
+            )
+            return self._fresh(merged.pk)
         other = self.get_queryset().filter(pk=form.validated_data["other"]).first()
         if other is None or other.pk == group.pk or other.run_id != group.run_id:
             raise InvalidInput(
