@@ -67,12 +67,12 @@ DATE_SOURCE_LABELS = {
 # dedupe.authority rule names (and the clerk's override) as the sentence staff see.
 RULE_SENTENCES = {
     "department_of_record": "held by the department of record",
-    "most_pixels": "the most complete original (most pixels)",
+    "most_pixels": "the most complete original, by pixel count",
     "least_recompressed": "the least re-compressed copy",
     "original_metadata": "the copy that keeps the camera's original metadata",
     "earliest_capture": "the earliest capture",
     "earliest_upload": "the earliest upload",
-    "smallest_sha256": "a fixed tie-break (smallest SHA-256)",
+    "smallest_sha256": "a fixed tie-break, the smallest SHA-256",
     CLERK_OVERRIDE: "chosen by a clerk",
 }
 
@@ -102,6 +102,17 @@ def rule_sentence(rule: str) -> str:
     if not rule:
         return "not recorded"
     return RULE_SENTENCES.get(rule, rule.replace("_", " "))
+
+
+def authority_words(rule: str, reason: str) -> str:
+    """Why a group's copy is authoritative, in one phrase: the stored reason, with the rule's
+    sentence beside it unless the reason already says it (a clerk's choice names the clerk)."""
+    sentence = rule_sentence(rule)
+    if not reason:
+        return sentence
+    if rule == CLERK_OVERRIDE or reason.lower().startswith(sentence.lower()):
+        return reason
+    return f"{reason} (rule: {sentence})"
 
 
 def hash_words(distance: int | None, *, matched: bool = True) -> str:

@@ -49,7 +49,7 @@ from records.packet.data import (
     unreadable_outcome,
 )
 from records.packet.manifests import withheld_description
-from records.wording import rule_sentence, unreadable_rule_words
+from records.wording import authority_words, unreadable_rule_words
 
 SANS, SANS_BOLD, MONO = "PD-Sans", "PD-Sans-Bold", "PD-Mono"
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -404,7 +404,13 @@ def _cover(packet: Packet, st: dict[str, ParagraphStyle], width: float) -> list[
         ("Records asked for", para_text(req.description or "—")),
         ("Received", para_text(req.received.isoformat())),
         ("Determination due", para_text(due)),
-        ("Released", para_text(req.released.isoformat() if req.released else "not yet released")),
+        # The index is built before the clerk releases it, so it says when it was prepared
+        # (the inputs' last change, which keeps a rebuild byte-identical), not "not released".
+        (
+            ("Released", para_text(req.released.isoformat()))
+            if req.released
+            else ("Prepared", para_text(f"{packet.generated_at:%Y-%m-%d}, from the decisions made by then"))
+        ),
         ("Clerk", para_text(f"{req.clerk_name}, {req.clerk_title}")),
         ("Bates range", para_text(f"{bates[0]} to {bates[1]}" if bates else "no files delivered")),
     ]
@@ -627,8 +633,7 @@ def _group_header(
     title = f"Group {number}: {delivered} ({size} copies)"
     text = (
         f"<b>Group {number}</b> · {size} copies · authoritative copy "
-        f"<b>{para_text(delivered)}</b>, {para_text(rule_sentence(rule))}: "
-        f"{para_text(reason or 'no reason recorded')}"
+        f"<b>{para_text(delivered)}</b>: {para_text(authority_words(rule, reason))}"
     )
     story: list[Flowable] = [CondPageBreak(1.4 * inch), Bookmark(f"grp-{k}", title, 1), Spacer(0, 4)]
     story.append(Paragraph(text, st["group"]))

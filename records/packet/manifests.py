@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from records.packet.data import ItemStatus, Packet, PacketItem, item_fate
-from records.wording import rule_sentence
+from records.wording import authority_words
 
 MANIFEST_CSV_COLUMNS = (
     "path",
@@ -88,7 +88,7 @@ def _authority_numbers(packet: Packet) -> dict[str, int]:
 def _reason(item: PacketItem, by_group: dict[str, int]) -> str:
     fate = item_fate(item, by_group)
     if item.is_authoritative and item.status != ItemStatus.DUPLICATE:
-        return f"{fate}; authoritative copy, {rule_sentence(item.authority_rule)}: {item.authority_reason}"
+        return f"{fate}; authoritative copy: {authority_words(item.authority_rule, item.authority_reason)}"
     if item.status == ItemStatus.DELIVERED and item.group_id is None:
         return f"{fate}; no duplicate found"
     return fate

@@ -112,7 +112,12 @@ def test_each_group_has_a_bookmark_and_shows_its_authority_and_conflicts(rendere
     for group in packet.groups:
         assert any(t.startswith(f"Group {numbers[group.id]}:") for t in titles), titles
     text = squash("\n".join(pages))
-    assert squash("held by the department of record: Public Works is the department") in text
+    assert (
+        squash(
+            "Public Works is the department of record for this request. (rule: held by the department of record)"
+        )
+        in text
+    )
     assert "CONFLICT:Capturedatesdiffer" in text
 
 
@@ -219,8 +224,6 @@ RULE_NAMES = ("department_of_record", "most_pixels", "smallest_sha256", "clerk_o
 
 
 def test_groups_say_why_their_copy_was_chosen_in_the_words_staff_read_not_rule_names(tmp_path):
-    from records.wording import rule_sentence
-
     builder, _ = demo_packet()
     builder.item("PW/override/a.jpg", "PW")
     builder.item("PW/override/b.jpg", "PW")
@@ -237,8 +240,10 @@ def test_groups_say_why_their_copy_was_chosen_in_the_words_staff_read_not_rule_n
     flat = re.sub(r"\s+", " ", text)
     for name in RULE_NAMES:
         assert name not in flat, name
-    assert f"{rule_sentence('most_pixels')}: 4032 x 3024 pixels against 1024 x 768." in flat
-    assert f"{rule_sentence('clerk_override')}: chosen by clerk: the copy the inspector signed" in flat
+    assert "4032 x 3024 pixels against 1024 x 768. (rule: the most complete original, by pixel count)" in flat
+    # A reason that already says its rule is not said twice.
+    assert re.search(r"authoritative copy \S+: chosen by clerk: the copy the inspector signed", flat)
+    assert "chosen by a clerk: chosen by" not in flat
 
 
 def test_groups_are_numbered_one_two_three_in_index_order_on_headers_and_rows(rendered):
@@ -306,3 +311,15 @@ def test_an_unreadable_file_goes_out_as_received_under_the_original_bytes_rule(t
     assert broken.bates in text and "unreadable: delivered as received" in text
     assert 'You receive: Delivered as received (rule "original_bytes"): bytes unchanged, not reviewed' in text
     assert '2 delivered as received (rule "original_bytes")' in text
+
+
+def test_the_cover_says_when_the_index_was_prepared_not_that_it_is_unreleased():
+    # The web app builds the index before the clerk releases it and it goes out as it is:
+    # "not yet released" would be untrue in every copy a requester reads.
+    import dataclasses
+
+    _, packet = demo_packet()
+    unreleased = dataclasses.replace(packet, request=dataclasses.replace(packet.request, released=None))
+    cover = squash(PdfReader(io.BytesIO(render_index_pdf(unreleased))).pages[0].extract_text())
+    assert "notyetreleased" not in cover
+    assert f"Prepared{packet.generated_at:%Y-%m-%d}" in cover

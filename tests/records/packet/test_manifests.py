@@ -130,7 +130,9 @@ def test_the_authoritative_copys_reason_names_its_rule_in_words(demo):
     _, packet = demo
     items = {i["path"]: i for i in json.loads(manifest_json(packet))["items"]}
     reason = items["PW/encampment/IMG_0413.jpg"]["reason"]
-    assert "the most complete original (most pixels): 4032 x 3024" in reason
+    assert (
+        "4032 x 3024 pixels against 1024 x 768. (rule: the most complete original, by pixel count)" in reason
+    )
     assert "most_pixels" not in reason
 
 
