@@ -44,6 +44,20 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 RECEIVED_CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
+def future_received_refusal(received_at: datetime.datetime, now: datetime.datetime | None = None) -> str:
+    """Why a received date cannot be used ('' when it can): it lies in the future.
+
+    The deadline runs from receipt (§ 7922.535(a)): a future date would number and time the
+    request wrongly.
+    """
+    if received_at <= (now or timezone.now()) + RECEIVED_CLOCK_SKEW:
+        return ""
+    return (
+        f"The received date ({timezone.localtime(received_at):%B %-d, %Y, %-I:%M %p}) is in the future; "
+        "enter when the request reached the city."
+    )
+
+
 def next_statuses(current: str) -> list[str]:
     """The statuses a request in `current` may move to, in workflow order (for the status form)."""
     return [status for status in S.values if status in ALLOWED_TRANSITIONS[current]]
@@ -109,13 +123,9 @@ def open_request(
         raise InvalidInput("Describe the records requested.")
     now = timezone.now()
     received_at = received_at or now
-    if received_at > now + RECEIVED_CLOCK_SKEW:
-        # The deadline runs from receipt (§ 7922.535(a)): a future date would number and time it wrongly.
-        raise InvalidInput(
-            f"The received date ({timezone.localtime(received_at):%B %-d, %Y, %-I:%M %p}) is in the future; "
-            "enter when the request reached the city.",
-            details={"field": "received_at"},
-        )
+    refusal = future_received_refusal(received_at, now)
+    if refusal:
+        raise InvalidInput(refusal, details={"field": "received_at"})
     deadline = deadline_for(received_at)
     reference = _next_reference(local_date(received_at).year)
     records_request = RecordsRequest.objects.create(

@@ -93,6 +93,9 @@ def _deadline_preview(received: str | None) -> dict | None:
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    refusal = request_services.future_received_refusal(moment)
+    if refusal:
+        return {"refusal": refusal}
     deadline = request_services.deadline_for(moment)
     return {
         "due": deadline.due.isoformat(),
@@ -107,10 +110,9 @@ def _deadline_preview(received: str | None) -> dict | None:
 def deadline_preview(request: HttpRequest) -> JsonResponse:
     """The due date for a received date, while the clerk types it on the new-request form."""
     preview = _deadline_preview(request.GET.get("received", ""))
-    if preview is None:
-        return JsonResponse(
-            {"error": {"code": "invalid_input", "message": "Not a date and time."}}, status=400
-        )
+    if preview is None or "refusal" in preview:
+        message = preview["refusal"] if preview else "Not a date and time."
+        return JsonResponse({"error": {"code": "invalid_input", "message": message}}, status=400)
     return JsonResponse(preview)
 
 

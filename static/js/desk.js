@@ -161,7 +161,11 @@
       fetch(box.dataset.url + "?received=" + encodeURIComponent(input.value), { credentials: "same-origin" })
         .then((r) => r.json())
         .then((d) => {
-          if (d.error) return;
+          if (d.error) {
+            box.innerHTML = '<strong class="error" data-role="refusal"></strong>';
+            text($("[data-role=refusal]", box), d.error.message);
+            return;
+          }
           box.innerHTML = 'Determination due <strong data-role="due"></strong><br><small data-role="explanation"></small>';
           text($("[data-role=due]", box), d.due_label);
           text($("[data-role=explanation]", box), d.explanation);

@@ -91,6 +91,20 @@ def test_a_received_date_in_the_future_is_refused_on_the_form_and_numbers_nothin
     assert not ReferenceCounter.objects.filter(year=2031).exists()
 
 
+def test_the_live_deadline_preview_refuses_a_future_received_date_instead_of_computing_one(client):
+    client.force_login(make_clerk())
+    future = timezone.localtime() + datetime.timedelta(days=400)
+    response = client.get(
+        reverse("records:deadline-preview"), {"received": future.strftime("%Y-%m-%dT%H:%M")}
+    )
+    assert response.status_code == 400
+    assert "in the future" in response.json()["error"]["message"]
+    today = client.get(
+        reverse("records:deadline-preview"), {"received": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    )
+    assert today.status_code == 200 and today.json()["due"]
+
+
 def test_a_received_date_a_minute_ahead_of_the_clock_is_accepted_as_clock_skew(client):
     client.force_login(make_clerk())
     ahead = timezone.now() + datetime.timedelta(minutes=1)
