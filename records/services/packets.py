@@ -22,7 +22,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from .. import selectors
@@ -340,9 +340,10 @@ def resolve_link(token: str) -> RequesterLink:
 
 
 def record_download(link: RequesterLink, what: str, client: str = "") -> None:
-    """Audit a requester's download (counted per link)."""
+    """Audit a requester's download (counted per link, in the database: two downloads at one
+    moment must count twice, not both write the count they read)."""
     now = timezone.now()
-    RequesterLink.objects.filter(pk=link.pk).update(downloads=link.downloads + 1, last_used_at=now)
+    RequesterLink.objects.filter(pk=link.pk).update(downloads=F("downloads") + 1, last_used_at=now)
     record_event(
         actor=None,
         actor_label="requester",

@@ -178,3 +178,13 @@ def test_the_contents_list_names_departments_in_plain_words_and_links_each_deliv
     links = re.findall(r'href="/p/[^/"]+/files/([^"]+)"', html)
     assert sorted(links) == sorted(files.values()) and len(links) == world.packet.counts["delivered"]
     assert reverse("records:requester-download", args=[world.link_token, "letter.pdf"]) in html
+
+
+def test_downloads_are_counted_in_the_database_not_from_a_stale_copy_of_the_link(world):
+    # Two downloads at one moment both hold the link as it was read; each must still count.
+    from records.services.packets import record_download, resolve_link
+
+    first, second = resolve_link(world.link_token), resolve_link(world.link_token)
+    record_download(first, "index.pdf")
+    record_download(second, "letter.pdf")
+    assert RequesterLink.objects.get(token_sha256=_digest(world.link_token)).downloads == 2
