@@ -25,6 +25,7 @@ from records.errors import InvalidInput
 from records.packet.data import Packet
 from records.packet.index_pdf import INK, MUTED, PAGE, SANS, SANS_BOLD, PagedCanvas, printable, register_fonts
 from records.packet.manifests import withheld_description
+from records.wording import unreadable_rule_words
 
 TEMPLATE_DIR = Path(__file__).with_name("letter_templates")
 TEMPLATE_NAMES = (
@@ -33,6 +34,7 @@ TEMPLATE_NAMES = (
     "withholding_intro",
     "withholding_entry",
     "no_withholding",
+    "unreadable",
     "closing",
 )
 
@@ -83,6 +85,7 @@ def letter_values(packet: Packet) -> dict[str, object]:
         "withheld_count": counts.withheld,
         "redacted_count": counts.redacted,
         "unreadable_count": counts.unreadable,
+        "unreadable_rule": unreadable_rule_words(packet.unreadable_files),
         "bates_range": f"{bates[0]} through {bates[1]}" if bates else "(no files delivered)",
         "bates_first": bates[0] if bates else "",
         "bates_last": bates[1] if bates else "",
@@ -124,6 +127,9 @@ def letter_text(packet: Packet, templates: Mapping[str, str] | None = None) -> l
                 blocks.append("\u2022 " + _fill(templates, "withholding_entry", entry))
     else:
         blocks.append(_fill(templates, "no_withholding", values))
+    if packet.counts.unreadable:
+        # Every gathered file is accounted for in the letter too, not only in the index.
+        blocks.append(_fill(templates, "unreadable", values))
     blocks.append(_fill(templates, "closing", values))
     return blocks
 

@@ -115,3 +115,24 @@ def test_the_signature_never_stands_alone_on_a_page(builder, tmp_path):
         assert "If you have questions about this response" in pages[on], lines
         assert last_paragraph in pages[on], lines
     assert {(1, 0), (2, 1)} <= signature_pages  # the closing did cross the break
+
+
+def test_the_letter_accounts_for_files_that_could_not_be_opened_and_what_the_requester_gets():
+    # 15 gathered = delivered + copies + withheld + unreadable: the letter must not leave the
+    # last ones out (it named the first three only).
+    from records.packet.data import UnreadableFiles
+    from tests.records.packet.builders import demo_packet
+
+    for rule, said in (
+        (UnreadableFiles.NOT_DELIVERED, "could not be reviewed for exempt content, so it is not released"),
+        (UnreadableFiles.ORIGINAL_BYTES, "is delivered as it was received"),
+    ):
+        _, packet = demo_packet(unreadable_files=rule)
+        text = letter(packet)
+        assert f"{packet.counts.unreadable} of the files gathered could not be opened as images" in text
+        assert said in text
+
+
+def test_a_letter_with_no_unreadable_file_says_nothing_about_them(builder):
+    builder.item("PW/a.jpg")
+    assert "could not be opened" not in letter(builder.build())
