@@ -46,7 +46,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dedupe.pipeline import run_dedupe, sources_from_folder
+from dedupe.core.pipeline import run_dedupe, sources_from_folder
 
 pillow_heif.register_heif_opener()
 

@@ -4,7 +4,7 @@ The synthetic collection is made of pictures, not of random numbers. Every item 
 from its own small random scene (48 x 48 grey levels: coarse 8 x 8 structure plus 16 x 16
 detail plus pixel noise), and its pHash, rotated pHashes, dHash and 16-px thumbnail are
 all computed from those pixels, pHash with the fingerprinter's own recipe
-(dedupe.fingerprint.phash_of, batched; the batch is checked against phash_of). So an
+(dedupe.core.fingerprint.phash_of, batched; the batch is checked against phash_of). So an
 unrelated item's hashes and thumbnail are unrelated to every other item's, including the
 crop-window hashes the engine computes from thumbnails, and a hash collision between two
 unrelated items is a chance collision of two real pictures' hashes. 1 % of items start a
@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 from harness import peak_rss_mb
 
-from dedupe.types import CaptureDate, CaptureDateSource, Fingerprint, ImageMetadata
+from dedupe.core.types import CaptureDate, CaptureDateSource, Fingerprint, ImageMetadata
 
 META = ImageMetadata(capture=CaptureDate(None, CaptureDateSource.UNKNOWN))
 SCENE = 48  # side of each synthetic scene
@@ -56,14 +56,14 @@ _CHUNK = 2_000  # items generated at once (a multiple of CLUSTER_EVERY)
 
 
 def _resize(n_in: int, n_out: int) -> np.ndarray:
-    from dedupe.verify import resize_matrix
+    from dedupe.core.verify import resize_matrix
 
     return resize_matrix(n_in, n_out).astype(np.float32)
 
 
 def _phashes(inputs: np.ndarray) -> np.ndarray:
-    """phash_of (dedupe.fingerprint) of a stack of 32 x 32 arrays, as uint64."""
-    from dedupe.fingerprint import _DCT_ROWS
+    """phash_of (dedupe.core.fingerprint) of a stack of 32 x 32 arrays, as uint64."""
+    from dedupe.core.fingerprint import _DCT_ROWS
 
     low = (_DCT_ROWS @ inputs.astype(np.float64) @ _DCT_ROWS.T).reshape(len(inputs), 64)
     bits = low > np.median(low, axis=1, keepdims=True)
@@ -120,7 +120,7 @@ def _fingerprint(i: int, ph: int, dh: int, rot: tuple[int, int, int], thumb: byt
 
 def synthetic(n: int, seed: int = 0) -> tuple[list[Fingerprint], int]:
     """n fingerprints computed from synthetic pictures; and how many items are in planted clusters."""
-    from dedupe.fingerprint import phash_of
+    from dedupe.core.fingerprint import phash_of
 
     rng = np.random.default_rng(seed)
     to32, to16 = _resize(SCENE, 32), _resize(SCENE, THUMB)
@@ -155,7 +155,7 @@ def synthetic(n: int, seed: int = 0) -> tuple[list[Fingerprint], int]:
 
 
 def run_one(n: int) -> dict:
-    from dedupe.grouping import group_fingerprints
+    from dedupe.core.grouping import group_fingerprints
 
     fps, planted = synthetic(n)
     planted_keys = {
@@ -173,9 +173,9 @@ def run_one(n: int) -> dict:
 
 def brute_force_seconds(n: int) -> float:
     """All-pairs baseline of the engine's hash searches: pHash, dHash, 3 turns, 5 crop windows."""
-    from dedupe.grouping import _window_hashes
-    from dedupe.index import hamming
-    from dedupe.settings import MatchSettings
+    from dedupe.core.grouping import _window_hashes
+    from dedupe.core.index import hamming
+    from dedupe.core.settings import MatchSettings
 
     s = MatchSettings()
     fps, _ = synthetic(n)

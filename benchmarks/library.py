@@ -45,7 +45,7 @@ os.environ.setdefault("PACKETDESK_VAR_DIR", str(ROOT / "var" / "bench-library"))
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from dedupe.types import FINGERPRINT_ALGORITHM_VERSION  # noqa: E402
+from dedupe.core.types import FINGERPRINT_ALGORITHM_VERSION  # noqa: E402
 
 DEPARTMENTS = 40
 REQUESTS = 200

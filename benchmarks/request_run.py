@@ -346,7 +346,7 @@ def timing_after_fingerprints() -> list[float]:
     """Time what dedupe_folder does once every file is fingerprinted: plan the candidate
     pairs, compare them on pixels in its pool, group. The run's compare+group+persist phase
     does the same three steps (plus persisting), so the two figures compare."""
-    from dedupe import pipeline
+    from dedupe.core import pipeline
 
     seconds: list[float] = []
 
@@ -405,8 +405,8 @@ def main() -> None:
     redis.Redis.from_url(args.broker).flushdb()  # this benchmark's own Redis database
     clerk, rr = gathered_request(root, args.images)
 
-    from dedupe.management.commands.dedupe_folder import dedupe_folder
     from dedupe.models import DuplicateGroup, GroupMembership
+    from records.management.commands.dedupe_folder import dedupe_folder
 
     baseline = float("nan")
     if not args.skip_baseline:

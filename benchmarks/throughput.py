@@ -30,8 +30,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dedupe.fingerprint import fingerprint_file
-from dedupe.types import SourceFile
+from dedupe.core.fingerprint import fingerprint_file
+from dedupe.core.types import SourceFile
 
 PHONE_SIZE = (4032, 3024)  # a 12-MP phone sensor
 JPEG_QUALITY = 90

@@ -32,16 +32,16 @@ from functools import cache
 from django.db import connection, transaction
 from django.db.models import Q
 
-from dedupe.grouping import relation_between
-from dedupe.models import ImageFingerprint, signed64, unsigned64
-from dedupe.settings import MatchSettings
-from dedupe.stored import fingerprint_from_row
-from dedupe.types import (
+from dedupe.core.grouping import relation_between
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import (
     CaptureDateSource,
     Fingerprint,
     Relation,
 )
-from dedupe.verify import verify_pair
+from dedupe.core.verify import verify_pair
+from dedupe.models import ImageFingerprint, signed64, unsigned64
+from dedupe.stored import fingerprint_from_row
 
 BLOCKS = 4
 BLOCK_BITS = 16
@@ -424,7 +424,7 @@ def query_for_image(data: bytes, radius: int | None = None) -> LibraryQuery:
     """Fingerprint an offered image (one decode) and build its library query."""
     import hashlib
 
-    from dedupe.fingerprint import fingerprint_bytes
+    from dedupe.core.fingerprint import fingerprint_bytes
 
     prints = [r for r in fingerprint_bytes(data, "blob") if isinstance(r, Fingerprint)]
     query = query_for_fingerprints(hashlib.sha256(data).hexdigest(), prints)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from dedupe.types import FINGERPRINT_ALGORITHM_VERSION, CaptureDateSource, Relation
+from dedupe.core.types import FINGERPRINT_ALGORITHM_VERSION, CaptureDateSource, Relation
 
 
 def signed64(value: int) -> int:
@@ -199,7 +199,7 @@ class DedupeChunk(models.Model):
 class PairChunk(models.Model):
     """A slice of a run's candidate pairs, compared on pixels by one task.
 
-    `checks` holds dedupe.grouping.PairCheck values as lists; `results` the Verification of
+    `checks` holds dedupe.core.grouping.PairCheck values as lists; `results` the Verification of
     each, in order, once `done`. Pairs that failed the coarse search need no comparison:
     they sit in a chunk created done, so grouping finds every candidate in these rows.
     """

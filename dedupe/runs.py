@@ -25,9 +25,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from dedupe.authority import CLERK_OVERRIDE
-from dedupe.fingerprint import fingerprint_file
-from dedupe.grouping import (
+from dedupe.core.authority import CLERK_OVERRIDE
+from dedupe.core.fingerprint import fingerprint_file
+from dedupe.core.grouping import (
     CandidatePlan,
     ClerkDecisions,
     PairCheck,
@@ -36,7 +36,18 @@ from dedupe.grouping import (
     plan_candidates,
     verify_checks,
 )
-from dedupe.metadata import date_from_file_name, find_parcel_numbers
+from dedupe.core.metadata import date_from_file_name, find_parcel_numbers
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import (
+    FINGERPRINT_ALGORITHM_VERSION,
+    CaptureDate,
+    CaptureDateSource,
+    Fingerprint,
+    Group,
+    Relation,
+    SourceFile,
+    page_key,
+)
 from dedupe.models import (
     ACTIVE_RUN_STATES,
     ClerkDecision,
@@ -50,18 +61,7 @@ from dedupe.models import (
     RunPhase,
     RunState,
 )
-from dedupe.settings import MatchSettings
 from dedupe.stored import fingerprint_from_row, rows_from_results
-from dedupe.types import (
-    FINGERPRINT_ALGORITHM_VERSION,
-    CaptureDate,
-    CaptureDateSource,
-    Fingerprint,
-    Group,
-    Relation,
-    SourceFile,
-    page_key,
-)
 from records.errors import Conflict, NotPermitted
 from records.models import Blob, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
 from records.roles import is_clerk

@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from dedupe.models import ImageFingerprint, signed64, unsigned64
-from dedupe.types import (
+from dedupe.core.types import (
     CaptureDate,
     CaptureDateSource,
     Fingerprint,
@@ -19,6 +18,7 @@ from dedupe.types import (
     Unreadable,
     page_of_key,
 )
+from dedupe.models import ImageFingerprint, signed64, unsigned64
 from records.models import Blob
 
 

@@ -20,7 +20,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from dedupe.sniff import SNIFF_BYTES
+from dedupe.core.sniff import SNIFF_BYTES
 
 from .models import Blob
 

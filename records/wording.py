@@ -7,9 +7,9 @@ Staff see the figures too (hash bits, pixel agreement); requesters see plain wor
 
 from __future__ import annotations
 
-from dedupe.authority import CLERK_OVERRIDE
+from dedupe.core.authority import CLERK_OVERRIDE
 
-# dedupe.types.Relation values, as a clerk reads them on the review page.
+# dedupe.core.types.Relation values, as a clerk reads them on the review page.
 RELATION_WORDS = {
     "exact": "Exact copy: the same file, byte for byte",
     "same_pixels": "Same picture saved as a different file (every pixel identical)",
@@ -36,7 +36,7 @@ RELATION_PLAIN = {
     "clerk_merged": "a file the office counts as the same record as the delivered file",
 }
 
-# dedupe.types.CaptureDateSource values: where a capture date came from.
+# dedupe.core.types.CaptureDateSource values: where a capture date came from.
 DATE_SOURCE_WORDS = {
     "exif_datetime_original": "camera's original date",
     "exif_datetime_digitized": "camera's digitised date",
@@ -64,7 +64,7 @@ DATE_SOURCE_LABELS = {
     "unknown": "unknown",
 }
 
-# dedupe.authority rule names (and the clerk's override) as the sentence staff see.
+# dedupe.core.authority rule names (and the clerk's override) as the sentence staff see.
 RULE_SENTENCES = {
     "department_of_record": "held by the department of record",
     "most_pixels": "the most complete original, by pixel count",

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from dedupe.types import file_of_key
+from dedupe.core.types import file_of_key
 from records.errors import InvalidInput
 from records.wording import date_source_label, relation_label, unreadable_fate
 
@@ -41,7 +41,7 @@ class ItemStatus(StrEnum):
     REFUSED = "refused"  # refused at intake (not an image); DESIGN.md calls it unreadable
 
 
-# Relations the engine writes (dedupe.types.Relation); "exact" is the only one with equal bytes.
+# Relations the engine writes (dedupe.core.types.Relation); "exact" is the only one with equal bytes.
 EXACT_RELATIONS = frozenset({"exact"})
 BATES_PREFIX_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 BATES_DIGITS = 6

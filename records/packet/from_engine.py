@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from dedupe.sniff import usual_extension
-from dedupe.types import DedupeResult, Fingerprint, SourceFile, file_of_key, page_of_key
+from dedupe.core.sniff import usual_extension
+from dedupe.core.types import DedupeResult, Fingerprint, SourceFile, file_of_key, page_of_key
 
 from .data import ItemStatus as Fate
 from .data import (

@@ -15,8 +15,8 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.utils import timezone
 
+from dedupe.core.sniff import usual_extension
 from dedupe.models import DedupeRun, DuplicateGroup, ItemImage
-from dedupe.sniff import usual_extension
 from records.models import GatheredItem, ItemStatus, RecordsRequest, Redaction, Withholding
 from records.selectors import packet_inputs_changed_at
 

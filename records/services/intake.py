@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dedupe.sniff import sniff_format
+from dedupe.core.sniff import sniff_format
 
 from ..blobstore import TooLarge, spooled, store_spooled
 from ..errors import ApplicationError, InvalidInput, NotPermitted, RequestClosedForGathering

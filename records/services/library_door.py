@@ -20,7 +20,9 @@ from typing import Any, BinaryIO, Literal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from dedupe.fingerprint import fingerprint_bytes
+from dedupe.core.fingerprint import fingerprint_bytes
+from dedupe.core.sniff import sniff_format
+from dedupe.core.types import FINGERPRINT_ALGORITHM_VERSION, Fingerprint, Unreadable
 from dedupe.library import (
     LibraryAnswer,
     answer_as_dict,
@@ -30,9 +32,7 @@ from dedupe.library import (
 )
 from dedupe.models import ImageFingerprint
 from dedupe.runs import fingerprint_blob
-from dedupe.sniff import sniff_format
 from dedupe.stored import rows_from_results
-from dedupe.types import FINGERPRINT_ALGORITHM_VERSION, Fingerprint, Unreadable
 
 from ..errors import Conflict, NotPermitted
 from ..models import Blob, Department, GatheredItem, RecordsRequest

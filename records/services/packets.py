@@ -116,7 +116,7 @@ def _local_copy(name: str, stack) -> str:
 
 def build(packet_id: int) -> None:
     """Render and store the packet (idempotent: a finished build is left as it is)."""
-    from dedupe.types import page_of_key
+    from dedupe.core.types import page_of_key
     from records.packet.delivered import as_delivered
     from records.packet.prepare import prepare_packet
     from records.services.redaction import delivered_copy_path

@@ -156,7 +156,7 @@ def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
         target = other.image.item
         size = _image_size(target, other.image.page)
         # A membership's rotation is how far its pixels must turn counter-clockwise to match the
-        # authoritative copy (dedupe/verify.py rotates the member by it). So the target is the
+        # authoritative copy (dedupe/core/verify.py rotates the member by it). So the target is the
         # authoritative copy turned by -other.rotation, and the source by -source_rotation:
         # relative to the source, the target is turned by source_rotation - other.rotation.
         rotation = (source_rotation - other.rotation) % 360

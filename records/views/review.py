@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from dedupe import decisions
-from dedupe.types import Relation
+from dedupe.core.types import Relation
+from records.services import decisions
 
 from .. import selectors
 from ..errors import ApplicationError

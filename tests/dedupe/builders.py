@@ -1,6 +1,6 @@
 """Tiny generated images and Fingerprints for the engine's tests (no fingerprinter needed).
 
-`fingerprint_of` mirrors what dedupe.fingerprint computes (64-px grayscale thumbnail,
+`fingerprint_of` mirrors what dedupe.core.fingerprint computes (64-px grayscale thumbnail,
 pHash/dHash, rotated pHashes, information and document flags) closely enough for grouping
 tests, so they run before and independently of the real fingerprinter.
 """
@@ -15,7 +15,7 @@ import imagehash
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from dedupe.types import CaptureDate, CaptureDateSource, Fingerprint, GeoPoint, ImageMetadata
+from dedupe.core.types import CaptureDate, CaptureDateSource, Fingerprint, GeoPoint, ImageMetadata
 
 
 def hash_int(h: imagehash.ImageHash) -> int:

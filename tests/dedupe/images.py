@@ -11,7 +11,7 @@ import numpy as np
 import skimage
 from PIL import Image, ImageDraw
 
-from dedupe.types import SourceFile
+from dedupe.core.types import SourceFile
 
 SKIMAGE_DATA = Path(skimage.__file__).parent / "data"
 

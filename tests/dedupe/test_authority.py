@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
-from dedupe.authority import choose_authoritative
+from dedupe.core.authority import choose_authoritative
 from tests.dedupe.builders import fingerprint_of, metadata, scene
 
 PICTURE = scene(5)

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from PIL import Image
 
-from dedupe.grouping import group_fingerprints
-from dedupe.settings import MatchSettings
-from dedupe.types import CaptureDateSource, Relation
+from dedupe.core.grouping import group_fingerprints
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import CaptureDateSource, Relation
 from tests.dedupe.builders import fingerprint_of, metadata, reencode, scene
 
 PICTURE = scene(11)

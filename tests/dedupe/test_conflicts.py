@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from dedupe.conflicts import find_conflicts, haversine_metres
-from dedupe.types import CaptureDateSource, GeoPoint
+from dedupe.core.conflicts import find_conflicts, haversine_metres
+from dedupe.core.types import CaptureDateSource, GeoPoint
 from tests.dedupe.builders import fingerprint_of, metadata, scene
 
 PICTURE = scene(9)

@@ -15,10 +15,10 @@ import io
 import numpy as np
 from PIL import Image, ImageFilter
 
-from dedupe.fingerprint import fingerprint_bytes
-from dedupe.grouping import group_fingerprints
-from dedupe.settings import MatchSettings
-from dedupe.verify import verify_pair
+from dedupe.core.fingerprint import fingerprint_bytes
+from dedupe.core.grouping import group_fingerprints
+from dedupe.core.settings import MatchSettings
+from dedupe.core.verify import verify_pair
 from records.demo import _form
 
 FORMS = [

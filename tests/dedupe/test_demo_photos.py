@@ -6,9 +6,9 @@ photo, slightly cropped" (pixels agree 0.96) with no word about their camera dat
 group's camera dates are a conflict.
 """
 
-from dedupe.fingerprint import fingerprint_bytes
-from dedupe.grouping import group_fingerprints
-from dedupe.types import Relation
+from dedupe.core.fingerprint import fingerprint_bytes
+from dedupe.core.grouping import group_fingerprints
+from dedupe.core.types import Relation
 from records.demo import _demo_files
 
 

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dedupe.fingerprint import (
+from dedupe.core.fingerprint import (
     LOW_INFORMATION_THRESHOLD,
     THUMBNAIL_SIZE,
     estimate_jpeg_quality,
     fingerprint_bytes,
     fingerprint_file,
 )
-from dedupe.types import FINGERPRINT_ALGORITHM_VERSION, Fingerprint
+from dedupe.core.types import FINGERPRINT_ALGORITHM_VERSION, Fingerprint
 from tests.dedupe.images import (
     SKIMAGE_DATA,
     encoded,

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from dedupe.grouping import ClerkDecisions, group_fingerprints
-from dedupe.types import Relation
+from dedupe.core.grouping import ClerkDecisions, group_fingerprints
+from dedupe.core.types import Relation
 from tests.dedupe.builders import blend, fingerprint_of, form, metadata, reencode, rescan, scene
 
 ORIGINAL = scene(1)
@@ -190,8 +190,8 @@ def test_dates_with_and_without_utc_offset_do_not_stop_grouping() -> None:
 
 def test_candidates_report_each_pair_once_with_every_turn_suggested() -> None:
     # Regression: pairs found by several hash searches were materialised once per search.
-    from dedupe.grouping import _candidates
-    from dedupe.settings import MatchSettings
+    from dedupe.core.grouping import _candidates
+    from dedupe.core.settings import MatchSettings
 
     a = fingerprint_of(scene(1), "a.jpg")
     b = fingerprint_of(scene(1), "b.png")
@@ -202,9 +202,9 @@ def test_candidates_report_each_pair_once_with_every_turn_suggested() -> None:
 
 def test_the_coarse_checks_reject_an_unrelated_pair_before_the_full_search() -> None:
     # Regression: every candidate pair ran the 48-px crop search (~12-70 ms a pair).
-    from dedupe.grouping import _Gate
-    from dedupe.settings import MatchSettings
-    from dedupe.verify import verify_pair
+    from dedupe.core.grouping import _Gate
+    from dedupe.core.settings import MatchSettings
+    from dedupe.core.verify import verify_pair
 
     s = MatchSettings()
     a, b = fingerprint_of(scene(1), "a.jpg"), fingerprint_of(scene(2), "b.jpg")
@@ -216,7 +216,7 @@ def test_the_coarse_checks_reject_an_unrelated_pair_before_the_full_search() -> 
 
 def test_pairs_verified_elsewhere_give_the_same_groups(monkeypatch) -> None:
     # dedupe.runs spreads a plan's pairs over workers and groups with their results.
-    from dedupe.grouping import plan_candidates, verify_checks
+    from dedupe.core.grouping import plan_candidates, verify_checks
 
     fps = [
         fingerprint_of(ORIGINAL, "a.jpg"),
@@ -233,7 +233,7 @@ def test_pairs_verified_elsewhere_give_the_same_groups(monkeypatch) -> None:
     verified = {c: v for share in halves for c, v in zip(share, verify_checks(share, by_key), strict=True)}
     assert verified  # the plan holds pairs to verify
     alone = group_fingerprints(fps)
-    import dedupe.grouping as grouping
+    import dedupe.core.grouping as grouping
 
     compared_here = []
     original = grouping.verify_pair
@@ -246,7 +246,7 @@ def test_pairs_verified_elsewhere_give_the_same_groups(monkeypatch) -> None:
 def test_a_plan_made_for_other_fingerprints_is_ignored() -> None:
     from dataclasses import replace
 
-    from dedupe.grouping import PairCheck, plan_candidates
+    from dedupe.core.grouping import PairCheck, plan_candidates
 
     fps = [fingerprint_of(ORIGINAL, "a.jpg"), fingerprint_of(ORIGINAL.resize((160, 120)), "b.jpg")]
     stale = plan_candidates(fps[:1])  # made before b.jpg was gathered
@@ -257,7 +257,7 @@ def test_a_plan_made_for_other_fingerprints_is_ignored() -> None:
 
 
 def _verification_of(fps):
-    from dedupe.settings import MatchSettings
-    from dedupe.verify import verify_pair
+    from dedupe.core.settings import MatchSettings
+    from dedupe.core.verify import verify_pair
 
     return verify_pair(fps[0], fps[1], MatchSettings())

@@ -10,10 +10,10 @@ import pillow_heif
 import pytest
 from PIL import Image, ImageCms
 
-from dedupe import imaging
-from dedupe.fingerprint import fingerprint_bytes, fingerprint_file
-from dedupe.imaging import DecodedPage, open_gathered_file
-from dedupe.types import Fingerprint, SourceFile, Unreadable
+from dedupe.core import imaging
+from dedupe.core.fingerprint import fingerprint_bytes, fingerprint_file
+from dedupe.core.imaging import DecodedPage, open_gathered_file
+from dedupe.core.types import Fingerprint, SourceFile, Unreadable
 from tests.dedupe.images import (
     SKIMAGE_DATA,
     adobe_rgb_icc_profile,

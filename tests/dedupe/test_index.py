@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.index import HammingIndex, brute_force_pairs, choose_block_count, self_pairs
+from dedupe.core.index import HammingIndex, brute_force_pairs, choose_block_count, self_pairs
 
 
 def _planted(seed: int, n: int) -> np.ndarray:

@@ -6,9 +6,9 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from dedupe.grouping import group_fingerprints
-from dedupe.manifest import build_manifest, manifest_csv, manifest_json
-from dedupe.types import CaptureDateSource, DedupeResult, Unreadable
+from dedupe.core.grouping import group_fingerprints
+from dedupe.core.manifest import build_manifest, manifest_csv, manifest_json
+from dedupe.core.types import CaptureDateSource, DedupeResult, Unreadable
 from tests.dedupe.builders import fingerprint_of, metadata, reencode, scene
 
 WHEN = datetime(2024, 6, 1, 12, tzinfo=UTC)

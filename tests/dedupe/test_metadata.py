@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from dedupe.fingerprint import fingerprint_bytes
-from dedupe.metadata import extract_metadata, find_parcel_numbers, parse_exif_datetime
-from dedupe.types import CaptureDateSource, Fingerprint, GeoPoint, ImageMetadata
+from dedupe.core.fingerprint import fingerprint_bytes
+from dedupe.core.metadata import extract_metadata, find_parcel_numbers, parse_exif_datetime
+from dedupe.core.types import CaptureDateSource, Fingerprint, GeoPoint, ImageMetadata
 from tests.dedupe.images import encoded, exif_with, jpeg_bytes, png_bytes
 
 ORIGINAL, DIGITIZED, OFFSET_ORIGINAL, USER_COMMENT = 0x9003, 0x9004, 0x9011, 0x9286

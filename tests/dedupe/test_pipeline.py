@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dedupe.pipeline import run_dedupe, sources_from_folder
-from dedupe.types import Relation
+from dedupe.core.pipeline import run_dedupe, sources_from_folder
+from dedupe.core.types import Relation
 from tests.dedupe.builders import scene
 
-pytest.importorskip("dedupe.fingerprint")
+pytest.importorskip("dedupe.core.fingerprint")
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_run_dedupe_groups_copies_and_reports_unreadable_files(gathered: Path, j
 def test_pairs_compared_in_the_process_pool_give_the_same_groups(
     gathered: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dedupe import pipeline
+    from dedupe.core import pipeline
 
     for n in range(3):  # more copies, so there are several pairs to share out
         scene(4, (640, 480)).rotate(90, expand=True).resize((240 + 40 * n, 320 + 53 * n)).save(
@@ -71,7 +71,7 @@ def test_dedupe_folder_writes_both_manifests(
     gathered: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     pytest.importorskip("django")
-    from dedupe.management.commands.dedupe_folder import dedupe_folder
+    from records.management.commands.dedupe_folder import dedupe_folder
 
     out = tmp_path_factory.mktemp("out")
     dedupe_folder(gathered, out, jobs=1, request="R-1", generated_at=datetime(2024, 1, 1, tzinfo=UTC))

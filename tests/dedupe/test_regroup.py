@@ -7,9 +7,15 @@ evidence a re-run writes.
 
 from __future__ import annotations
 
-from dedupe.grouping import ClerkDecisions, evidence_against, group_fingerprints, identical_copies, regroup
-from dedupe.settings import MatchSettings
-from dedupe.types import Relation
+from dedupe.core.grouping import (
+    ClerkDecisions,
+    evidence_against,
+    group_fingerprints,
+    identical_copies,
+    regroup,
+)
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import Relation
 from tests.dedupe.builders import fingerprint_of, reencode, scene
 
 PICTURE = scene(21)

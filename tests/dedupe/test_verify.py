@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedupe.verify import _best_placement, resize_matrix
+from dedupe.core.verify import _best_placement, resize_matrix
 
 
 def _texture(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -44,8 +44,8 @@ def test_resampling_keeps_the_mean_and_is_shared() -> None:
 
 
 def test_the_coarse_search_of_many_pairs_at_once_equals_one_pair_at_a_time() -> None:
-    from dedupe.settings import MatchSettings
-    from dedupe.verify import coarse_fits
+    from dedupe.core.settings import MatchSettings
+    from dedupe.core.verify import coarse_fits
     from tests.dedupe.builders import fingerprint_of, scene
 
     s = MatchSettings()

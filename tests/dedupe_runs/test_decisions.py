@@ -8,12 +8,12 @@ from django.urls import reverse
 from PIL import Image
 
 from dedupe import runs
-from dedupe.decisions import choose_authoritative, merge_groups, merge_item, split_member
 from dedupe.models import ClerkDecision, DuplicateGroup, ItemImage
 from records.errors import InvalidInput
 from records.models import Department
 from records.packet.prepare import prepare_packet
 from records.selectors import latest_completed_run, ungrouped_items
+from records.services.decisions import choose_authoritative, merge_groups, merge_item, split_member
 from records.services.intake import gather_files
 from tests.dedupe.images import jpeg_bytes, skimage_photo
 from tests.dedupe_runs.helpers import InProcessQueue, evidence_snapshot, gathered_request, run_dedupe

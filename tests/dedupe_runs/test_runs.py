@@ -6,12 +6,12 @@ import pytest
 from django.utils import timezone
 
 from dedupe import runs
-from dedupe.decisions import choose_authoritative, merge_groups, split_member
+from dedupe.core.types import FINGERPRINT_ALGORITHM_VERSION
 from dedupe.models import DedupeRun, DuplicateGroup, ImageFingerprint, ItemImage, PairChunk, RunState
-from dedupe.types import FINGERPRINT_ALGORITHM_VERSION
 from records.errors import Conflict
 from records.models import AuditEvent, RequestStatus
 from records.selectors import current_groups
+from records.services.decisions import choose_authoritative, merge_groups, split_member
 from tests.dedupe_runs.helpers import InProcessQueue, gathered_request
 
 pytestmark = pytest.mark.django_db
@@ -265,7 +265,7 @@ def test_a_stalled_run_is_sent_again_by_the_watchdog_and_a_progressing_one_is_no
 def test_an_accepted_group_is_audited_and_stays_accepted_while_a_rerun_leaves_it_unchanged(
     queue, django_capture_on_commit_callbacks
 ):
-    from dedupe.decisions import accept_group
+    from records.services.decisions import accept_group
 
     clerk, rr = gathered_request()
     run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)

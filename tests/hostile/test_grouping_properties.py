@@ -7,10 +7,10 @@ itself. Every item is in at most one group. The same items give the same groups.
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.grouping import group_fingerprints, relation_between
-from dedupe.settings import MatchSettings
-from dedupe.types import Relation
-from dedupe.verify import verify_pair
+from dedupe.core.grouping import group_fingerprints, relation_between
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import Relation
+from dedupe.core.verify import verify_pair
 from tests.dedupe.builders import blend, fingerprint_of, reencode, scene
 
 A, B = scene(11), scene(12)

@@ -13,8 +13,8 @@ from django.db import connection
 from PIL import Image, ImageDraw
 
 from dedupe import runs
+from dedupe.core.pipeline import run_dedupe, sources_from_folder
 from dedupe.models import DedupeRun, GroupMembership, ImageFingerprint, ItemImage, RunState
-from dedupe.pipeline import run_dedupe, sources_from_folder
 from records.errors import Conflict
 from records.models import GatheredItem
 from records.selectors import current_groups

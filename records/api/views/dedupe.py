@@ -9,9 +9,9 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from dedupe.decisions import choose_authoritative, merge_groups, merge_item, split_member
 from dedupe.models import ItemImage
 from dedupe.runs import start_run
+from records.services.decisions import choose_authoritative, merge_groups, merge_item, split_member
 
 from ...errors import InvalidInput
 from ...selectors import item_images_visible_to, requests_visible_to

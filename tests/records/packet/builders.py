@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from dedupe.types import page_of_key
+from dedupe.core.types import page_of_key
 from records.packet.data import (
     Citation,
     ItemStatus,

@@ -7,7 +7,7 @@ import json
 from PIL import Image
 from pypdf import PdfReader
 
-from dedupe.management.commands.dedupe_folder import dedupe_folder
+from records.management.commands.dedupe_folder import dedupe_folder
 from tests.dedupe.images import jpeg_bytes, letter_page, multipage_tiff, skimage_photo
 
 

@@ -199,7 +199,7 @@ def test_poppler_reads_the_same_bates_numbers(rendered, tmp_path):
 
 
 def test_every_hash_search_radius_is_explained_in_words():
-    from dedupe.settings import MatchSettings
+    from dedupe.core.settings import MatchSettings
     from records.packet.data import MatchExplanation
 
     s = MatchSettings()
@@ -209,7 +209,7 @@ def test_every_hash_search_radius_is_explained_in_words():
 
 
 def test_both_document_checks_are_explained_in_words():
-    from dedupe.settings import MatchSettings
+    from dedupe.core.settings import MatchSettings
     from records.packet.data import MatchExplanation
 
     s = MatchSettings()

@@ -2,7 +2,7 @@
 
 Exact copies (same bytes and page) and pixel-identical copies are joined first; one
 representative of each is searched by perceptual hash through the index; every candidate
-pair is verified on pixels (dedupe.verify); groups then form around an authoritative copy so that
+pair is verified on pixels (dedupe.core.verify); groups then form around an authoritative copy so that
 every member is within the thresholds of that copy, not merely of another member.
 """
 
@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedupe.authority import CLERK_OVERRIDE, AuthorityDecision, choose_authoritative
-from dedupe.conflicts import duration_words, find_conflicts, from_camera_clock
-from dedupe.index import HammingIndex, self_pairs, to_uint64
-from dedupe.settings import MatchSettings
-from dedupe.types import Fingerprint, Group, MemberEvidence, Relation
-from dedupe.verify import CoarseFit, Verification, coarse_fits, resize_matrix, verify_pair
+from dedupe.core.authority import CLERK_OVERRIDE, AuthorityDecision, choose_authoritative
+from dedupe.core.conflicts import duration_words, find_conflicts, from_camera_clock
+from dedupe.core.index import HammingIndex, self_pairs, to_uint64
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import Fingerprint, Group, MemberEvidence, Relation
+from dedupe.core.verify import CoarseFit, Verification, coarse_fits, resize_matrix, verify_pair
 
 __all__ = [
     "CandidatePlan",
@@ -355,7 +355,7 @@ def _candidates(reps: Sequence[Fingerprint], s: MatchSettings) -> _Candidates:
 
 
 class _Gate:
-    """A cheap coarse pre-check before the full alignment search of dedupe.verify.
+    """A cheap coarse pre-check before the full alignment search of dedupe.core.verify.
 
     Each thumbnail becomes an 8 x 8 grid (and the 8 x 8 grids of its four 94 % windows),
     each normalised to zero mean and unit length; a pair's coarse score is the best plain

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 
-from dedupe.imaging import (
+from dedupe.core.imaging import (
     DOCUMENT_VIEW_SIZE,
     PREVIEW_SIZE,
     DecodedPage,
@@ -29,8 +29,8 @@ from dedupe.imaging import (
     open_gathered_file,
     reason_for_error,
 )
-from dedupe.metadata import extract_metadata
-from dedupe.types import Fingerprint, SourceFile, Unreadable
+from dedupe.core.metadata import extract_metadata
+from dedupe.core.types import Fingerprint, SourceFile, Unreadable
 
 # Thumbnail used for pixel verification: small enough to compare thousands of pairs,
 # large enough that two forms on one template differ in it.
@@ -278,7 +278,7 @@ def document_view_jpeg(rgb: Image.Image) -> bytes:
     """The page in grey at up to DOCUMENT_VIEW_SIZE px (longest side), as a JPEG.
 
     From the same decode as everything else: a JPEG decoded at draft scale gives its own
-    smaller size, and the sharper check is then skipped for it (dedupe.verify).
+    smaller size, and the sharper check is then skipped for it (dedupe.core.verify).
     """
     gray = rgb.convert("L")
     if max(gray.size) > DOCUMENT_VIEW_SIZE:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from math import asin, cos, radians, sin, sqrt
 
-from dedupe.settings import MatchSettings
-from dedupe.types import CAMERA_CLOCK_SOURCES, Conflict, Fingerprint, GeoPoint
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import CAMERA_CLOCK_SOURCES, Conflict, Fingerprint, GeoPoint
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
@@ -43,7 +43,7 @@ def duration_words(seconds: float) -> str:
 
 
 def from_camera_clock(f: Fingerprint) -> bool:
-    """The capture date is the camera's own (dedupe.types.CAMERA_CLOCK_SOURCES)."""
+    """The capture date is the camera's own (dedupe.core.types.CAMERA_CLOCK_SOURCES)."""
     capture = f.metadata.capture
     return capture.is_known and not capture.weak and capture.source in CAMERA_CLOCK_SOURCES
 

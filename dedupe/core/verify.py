@@ -20,9 +20,9 @@ from PIL import Image
 from scipy.fft import irfft2, next_fast_len, rfft2
 from scipy.ndimage import gaussian_filter
 
-from dedupe.imaging import PREVIEW_SIZE, fit_box
-from dedupe.settings import MatchSettings
-from dedupe.types import Fingerprint
+from dedupe.core.imaging import PREVIEW_SIZE, fit_box
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import Fingerprint
 
 GRID = 48  # longest side of the grid both thumbnails are resampled to for correlation
 _COARSE_GRID = 16  # the same search on this grid first, to reject hopeless pairs cheaply

@@ -24,8 +24,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms
 
-from dedupe.sniff import sniff_format
-from dedupe.types import SourceFile, Unreadable, page_key
+from dedupe.core.sniff import sniff_format
+from dedupe.core.types import SourceFile, Unreadable, page_key
 
 # HEIC/HEIF photos from phones; libheif applies the container's rotation itself and the
 # opener resets the EXIF orientation to 1, so we never rotate a HEIF twice.
@@ -50,7 +50,7 @@ MAX_PAGES_PER_FILE = 1000
 # the 64-px thumbnail and the preview all come from that one small decode.
 PREVIEW_SIZE = 256
 # Document-like pages also keep a grey view this large (longest side) for the sharper
-# check (dedupe.fingerprint, dedupe.verify): handwriting 18 px high on a letter-size scan
+# check (dedupe.core.fingerprint, dedupe.core.verify): handwriting 18 px high on a letter-size scan
 # is ~10 px here, where the 256-px preview blurs it into grey bars.
 DOCUMENT_VIEW_SIZE = 640
 

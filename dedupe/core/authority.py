@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from dedupe.settings import DEFAULT_AUTHORITY_ORDER
-from dedupe.types import Fingerprint
+from dedupe.core.settings import DEFAULT_AUTHORITY_ORDER
+from dedupe.core.types import Fingerprint
 
 # The rule name a group carries when a clerk chose its authoritative copy over the rules.
 CLERK_OVERRIDE = "clerk_override"
@@ -133,7 +133,7 @@ def earliest_capture(candidates: Sequence[Fingerprint], ctx: AuthorityContext) -
     if not known:
         return None
     # A date pinned to UTC beside local wall-clock dates: compare wall clocks (as
-    # dedupe.conflicts does), as aware and naive datetimes cannot be ordered.
+    # dedupe.core.conflicts does), as aware and naive datetimes cannot be ordered.
     mixed = len({_known_capture(c).tzinfo is None for c in known}) > 1  # type: ignore[union-attr]
 
     def when(c: Fingerprint):

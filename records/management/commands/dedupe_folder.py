@@ -15,9 +15,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dedupe.manifest import build_manifest, manifest_csv, manifest_json
-from dedupe.pipeline import run_dedupe, sources_from_folder
-from dedupe.types import DedupeResult, page_key
+from dedupe.core.manifest import build_manifest, manifest_csv, manifest_json
+from dedupe.core.pipeline import run_dedupe, sources_from_folder
+from dedupe.core.types import DedupeResult, page_key
 
 
 def dedupe_folder(

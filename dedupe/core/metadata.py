@@ -16,7 +16,7 @@ from typing import Any
 
 from PIL import ExifTags, Image
 
-from dedupe.types import CaptureDate, CaptureDateSource, GeoPoint, ImageMetadata
+from dedupe.core.types import CaptureDate, CaptureDateSource, GeoPoint, ImageMetadata
 
 # A date string longer than this is not a date (EXIF's is 19 characters, ISO 8601 with
 # fractions and offset ~35); refusing early keeps regexes cheap on hostile input.

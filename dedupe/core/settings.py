@@ -107,7 +107,7 @@ class MatchSettings:
     # Capture times this far apart (seconds), both known, mark another moment.
     burst_max_seconds: float = 600.0
     # Two pictures whose capture times both come from the camera's own clock
-    # (dedupe.types.CAMERA_CLOCK_SOURCES) and differ by more than this were taken at
+    # (dedupe.core.types.CAMERA_CLOCK_SOURCES) and differ by more than this were taken at
     # different moments: never "the same photo", a near-identical shot at most; and a group
     # whose camera dates differ by more than this has a date conflict. A copy keeps its
     # camera date to the second; an hour leaves room for a clock corrected for daylight

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from dedupe.types import DedupeResult, Group, MemberEvidence, file_of_key
+from dedupe.core.types import DedupeResult, Group, MemberEvidence, file_of_key
 
 CSV_COLUMNS = (
     "path",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from multiprocessing import Pool
 from pathlib import Path
 
-from dedupe.grouping import (
+from dedupe.core.grouping import (
     CandidatePlan,
     ClerkDecisions,
     PairCheck,
@@ -21,8 +21,8 @@ from dedupe.grouping import (
     plan_candidates,
     verify_checks,
 )
-from dedupe.settings import MatchSettings
-from dedupe.types import DedupeResult, Fingerprint, SourceFile, Unreadable
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import DedupeResult, Fingerprint, SourceFile, Unreadable
 
 UNASSIGNED_DEPARTMENT = "unassigned"
 
@@ -59,7 +59,7 @@ def sources_from_folder(root: str | os.PathLike[str]) -> list[SourceFile]:
 def _fingerprint_one(source: SourceFile) -> list[Fingerprint | Unreadable]:
     # Imported here so the engine (and its tests) load before the fingerprinter exists,
     # and so each worker process imports it once.
-    from dedupe.fingerprint import fingerprint_file
+    from dedupe.core.fingerprint import fingerprint_file
 
     try:
         return list(fingerprint_file(source))

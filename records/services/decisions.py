@@ -2,7 +2,7 @@
 
 The decision is stored by item key (ClerkDecision) so the engine applies it again on every
 later run; the groups it touches are then re-formed at once by the engine's own code
-(dedupe.grouping.regroup), so every member's relation and evidence is measured against the
+(dedupe.core.grouping.regroup), so every member's relation and evidence is measured against the
 group's authoritative copy as it now is, and a re-run writes the same.
 """
 
@@ -16,10 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dedupe import runs
-from dedupe.grouping import authority_for, identical_copies, regroup
+from dedupe.core.grouping import authority_for, identical_copies, regroup
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import Fingerprint, Group
 from dedupe.models import ClerkDecision, DedupeRun, DuplicateGroup, GroupMembership, ItemImage
-from dedupe.settings import MatchSettings
-from dedupe.types import Fingerprint, Group
 from records.errors import InvalidInput, NotPermitted
 from records.roles import is_clerk
 from records.services.audit import record_event
