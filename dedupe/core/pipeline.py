@@ -92,7 +92,10 @@ def fingerprint_sources(
     try:
         for done, outcome in enumerate(results, start=1):
             for item in outcome:
-                (fingerprints if isinstance(item, Fingerprint) else unreadable).append(item)  # type: ignore[arg-type]
+                if isinstance(item, Fingerprint):
+                    fingerprints.append(item)
+                else:
+                    unreadable.append(item)
             if progress:
                 progress(done, len(sources))
     finally:
