@@ -173,15 +173,15 @@ def run_one(n: int) -> dict:
 
 def brute_force_seconds(n: int) -> float:
     """All-pairs baseline of the engine's hash searches: pHash, dHash, 3 turns, 5 crop windows."""
-    from dedupe.core.grouping import _window_hashes
     from dedupe.core.index import hamming
+    from dedupe.core.search import window_hashes
     from dedupe.core.settings import MatchSettings
 
     s = MatchSettings()
     fps, _ = synthetic(n)
     ph = np.array([f.phash for f in fps], dtype=np.uint64)
     dh = np.array([f.dhash for f in fps], dtype=np.uint64)
-    _, windows = _window_hashes(fps)
+    _, windows = window_hashes(fps)
     searches = [(ph, ph, s.phash_radius), (dh, dh, s.dhash_radius)]
     searches += [
         (np.array([f.rotated_phashes[k] for f in fps], np.uint64), ph, s.phash_radius) for k in range(3)

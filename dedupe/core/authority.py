@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from dedupe.core.settings import DEFAULT_AUTHORITY_ORDER
 from dedupe.core.types import Fingerprint
@@ -46,10 +47,8 @@ class AuthorityDecision:
 Rule = Callable[[Sequence[Fingerprint], AuthorityContext], Narrowing | None]
 
 
-def _keep_best(
-    candidates: Sequence[Fingerprint], score: Callable[[Fingerprint], object]
-) -> list[Fingerprint]:
-    best = max(score(c) for c in candidates)  # type: ignore[type-var]
+def _keep_best(candidates: Sequence[Fingerprint], score: Callable[[Fingerprint], int]) -> list[Fingerprint]:
+    best = max(score(c) for c in candidates)
     return [c for c in candidates if score(c) == best]
 
 
@@ -122,26 +121,25 @@ def original_metadata(candidates: Sequence[Fingerprint], ctx: AuthorityContext) 
     return Narrowing(tuple(kept), "carries the camera's original metadata; the other copies lost it")
 
 
-def _known_capture(f: Fingerprint):
+def _known_capture(f: Fingerprint) -> datetime | None:
     capture = f.metadata.capture
     return capture.value if capture.is_known and not capture.weak else None
 
 
 def earliest_capture(candidates: Sequence[Fingerprint], ctx: AuthorityContext) -> Narrowing | None:
     """The earliest known capture date (weak or unknown dates do not compete)."""
-    known = [c for c in candidates if _known_capture(c) is not None]
+    known = [(c, when) for c in candidates if (when := _known_capture(c)) is not None]
     if not known:
         return None
     # A date pinned to UTC beside local wall-clock dates: compare wall clocks (as
     # dedupe.core.conflicts does), as aware and naive datetimes cannot be ordered.
-    mixed = len({_known_capture(c).tzinfo is None for c in known}) > 1  # type: ignore[union-attr]
+    mixed = len({value.tzinfo is None for _, value in known}) > 1
 
-    def when(c: Fingerprint):
-        value = _known_capture(c)
-        return value.replace(tzinfo=None) if mixed else value  # type: ignore[union-attr]
+    def comparable(value: datetime) -> datetime:
+        return value.replace(tzinfo=None) if mixed else value
 
-    first = min(when(c) for c in known)
-    kept = [c for c in known if when(c) == first]
+    first = min(comparable(value) for _, value in known)
+    kept = [c for c, value in known if comparable(value) == first]
     if len(kept) == len(candidates):
         return None
     losers = [c for c in candidates if c not in kept]
@@ -214,7 +212,7 @@ def choose_authoritative(
     return AuthorityDecision(only.key, "only_copy", "the only copy")
 
 
-def rank_key(f: Fingerprint) -> tuple:
+def rank_key(f: Fingerprint) -> tuple[int, int, bool, bool, str, int, str, str]:
     """A total order consistent with the default rules (no department of record), for sorting."""
     capture = _known_capture(f)
     return (

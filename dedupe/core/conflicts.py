@@ -49,7 +49,8 @@ def from_camera_clock(f: Fingerprint) -> bool:
 
 
 def _any_date_conflict(dated: list[Fingerprint], settings: MatchSettings) -> tuple[float, Conflict] | None:
-    mixed = len({f.metadata.capture.value.tzinfo is None for f in dated}) > 1  # type: ignore[union-attr]
+    values = [f.metadata.capture.value for f in dated]
+    mixed = len({value.tzinfo is None for value in values if value is not None}) > 1
 
     def when(f: Fingerprint) -> datetime:
         # A date pinned to UTC beside local wall-clock dates: compare wall clocks, which is
@@ -130,11 +131,11 @@ def parcel_conflict(members: Sequence[Fingerprint]) -> Conflict | None:
 
 
 def place_conflict(members: Sequence[Fingerprint], settings: MatchSettings) -> Conflict | None:
-    placed = sorted((f for f in members if f.metadata.gps is not None), key=lambda f: f.key)
+    placed = sorted(((f, at) for f in members if (at := f.metadata.gps) is not None), key=lambda p: p[0].key)
     worst: tuple[float, Fingerprint, Fingerprint] | None = None
-    for i, a in enumerate(placed):
-        for b in placed[i + 1 :]:
-            d = haversine_metres(a.metadata.gps, b.metadata.gps)  # type: ignore[arg-type]
+    for i, (a, at_a) in enumerate(placed):
+        for b, at_b in placed[i + 1 :]:
+            d = haversine_metres(at_a, at_b)
             if worst is None or d > worst[0]:
                 worst = (d, a, b)
     if worst is None or worst[0] <= settings.conflict_place_metres:

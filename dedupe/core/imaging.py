@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, UnidentifiedImageError
 
 from dedupe.core.sniff import sniff_format
 from dedupe.core.types import SourceFile, Unreadable, page_key
@@ -97,7 +97,7 @@ class DecodedPage:
     decode_scale: int  # 1, 2, 4 or 8: full size divided by decoded size
     orientation: int  # the EXIF orientation that was applied (1 = none)
     exif: Image.Exif
-    info: dict[str, Any]  # Pillow's info: XMP, PNG text chunks (read by metadata.py)
+    info: dict[str | tuple[int, int], Any]  # Pillow's info: XMP, PNG text chunks (read by metadata.py)
     quantization: dict[int, list[int]] | None = None  # JPEG tables, natural order
 
 
@@ -307,9 +307,11 @@ def to_srgb(im: Image.Image, icc_profile: bytes | None) -> Image.Image:
     transform = _transform_to_srgb(icc_profile, im.mode) if icc_profile else None
     if transform is not None:
         try:
-            return ImageCms.applyTransform(im, transform)
+            converted = ImageCms.applyTransform(im, transform)
         except (ImageCms.PyCMSError, ValueError, OSError):
-            pass  # a profile that does not fit the pixels: show them as stored
+            converted = None  # a profile that does not fit the pixels: show them as stored
+        if converted is not None:  # applyTransform gives None only when asked to work in place
+            return converted
     return im if im.mode == "RGB" else im.convert("RGB")
 
 
@@ -373,7 +375,7 @@ def reason_for_error(exc: BaseException, file_format: str | None) -> str:
         )
     if isinstance(exc, EOFError) or "truncated" in lowered or "ends early" in lowered:
         return f"the {kind} data ends early (truncated file)"
-    if isinstance(exc, Image.UnidentifiedImageError):
+    if isinstance(exc, UnidentifiedImageError):
         return f"the {kind} file is damaged: its header cannot be read"
     if isinstance(exc, MemoryError):
         return f"the {kind} image needs more memory than is allowed to decode"

@@ -41,7 +41,7 @@ def to_uint64(hashes: Sequence[int] | np.ndarray) -> np.ndarray:
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Bitwise Hamming distance between uint64 arrays, element by element."""
-    return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.int16)
+    return np.asarray(np.bitwise_count(np.bitwise_xor(a, b)), dtype=np.int16)
 
 
 def _block_layout(m: int) -> list[tuple[int, int]]:
@@ -210,7 +210,7 @@ def _join_kernel(  # the index's arrays, passed flat to compiled code
                 hi = bucket_starts[bucket + 1]
                 # Most buckets hold no hit: a branch-free count first lets the scan run
                 # without a mispredicted branch per stored hash.
-                hits = 0
+                hits = np.int64(0)
                 for t in range(lo, hi):
                     hits += _popcount(qh ^ stored[t]) <= radius
                 if hits == 0:

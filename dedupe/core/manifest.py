@@ -44,9 +44,9 @@ def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -
             group_of[key] = g
         for m in g.members:
             evidence[m.key] = m
-    items: list[dict[str, Any]] = []
+    items: list[tuple[str, dict[str, Any]]] = []
     for fp in result.fingerprints:
-        g = group_of.get(fp.key)
+        group = group_of.get(fp.key)
         ev = evidence.get(fp.key)
         capture = fp.metadata.capture
         item: dict[str, Any] = {
@@ -57,12 +57,12 @@ def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -
             "capture_date": capture.value.isoformat() if capture.value else None,
             "capture_date_source": str(capture.source),
             "status": "duplicate" if ev else "delivered",
-            "group": g.id if g else None,
+            "group": group.id if group else None,
             "reason": "",
             "page": fp.page,
         }
-        if ev and g:
-            item["reason"] = f"duplicate of {g.authoritative}: {ev.explanation}"
+        if ev and group:
+            item["reason"] = f"duplicate of {group.authoritative}: {ev.explanation}"
             item.update(
                 relation=str(ev.relation),
                 phash_distance=ev.phash_distance,
@@ -70,17 +70,17 @@ def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -
                 verification_score=ev.verification_score,
                 rotation=ev.rotation,
             )
-        elif g:
-            item["reason"] = f"authoritative copy ({g.rule}): {g.reason}"
+        elif group:
+            item["reason"] = f"authoritative copy ({group.rule}): {group.reason}"
             item["relation"] = "authoritative"
         else:
             item["reason"] = "no duplicate found"
-        if g and g.conflicts:
-            item["conflicts"] = [c.description for c in g.conflicts]
-        items.append((fp.key, item))  # type: ignore[arg-type]
+        if group and group.conflicts:
+            item["conflicts"] = [c.description for c in group.conflicts]
+        items.append((fp.key, item))
     for u in result.unreadable:
         items.append(
-            (  # type: ignore[arg-type]
+            (
                 u.key,
                 {
                     "path": file_of_key(u.key),
@@ -96,7 +96,7 @@ def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -
                 },
             )
         )
-    items.sort(key=lambda pair: pair[0])  # type: ignore[index]
+    items.sort(key=lambda pair: pair[0])
     groups = [
         {
             "id": g.id,
@@ -111,7 +111,7 @@ def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -
     return {
         "request": request,
         "generated_at": generated_at.isoformat(),
-        "items": [item for _, item in items],  # type: ignore[misc]
+        "items": [item for _, item in items],
         "groups": groups,
         "settings": result.settings,
     }

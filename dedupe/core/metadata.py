@@ -18,6 +18,10 @@ from PIL import ExifTags, Image
 
 from dedupe.core.types import CaptureDate, CaptureDateSource, GeoPoint, ImageMetadata
 
+# Pillow's Image.info (XMP, PNG text chunks, ICC profile ...): its keys are names, and
+# Pillow allows (x, y) pairs as well.
+ImageInfo = Mapping[str | tuple[int, int], Any]
+
 # A date string longer than this is not a date (EXIF's is 19 characters, ISO 8601 with
 # fractions and offset ~35); refusing early keeps regexes cheap on hostile input.
 MAX_DATE_CHARS = 64
@@ -62,7 +66,7 @@ _G = ExifTags.GPS
 
 def extract_metadata(
     exif: Image.Exif | None,
-    info: Mapping[str, Any] | None,
+    info: ImageInfo | None,
     *,
     key: str,
     file_format: str,
@@ -208,9 +212,10 @@ def _parse_rfc2822(text: str) -> tuple[datetime, str | None] | None:
         return None
     if stamp is None or not MIN_YEAR <= stamp.year <= MAX_YEAR:
         return None
-    if stamp.tzinfo is None:
+    offset = stamp.utcoffset()
+    if offset is None:  # a local time with no zone
         return stamp, None
-    minutes = int(stamp.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    minutes = int(offset.total_seconds() // 60)
     sign = "-" if minutes < 0 else "+"
     return stamp, f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
@@ -338,7 +343,7 @@ def _as_text(value: object, limit: int) -> str | None:
     return value
 
 
-def _xmp_text(info: Mapping[str, Any], exif_base: Mapping[int, Any]) -> str:
+def _xmp_text(info: ImageInfo, exif_base: Mapping[int, Any]) -> str:
     for raw in (info.get("xmp"), info.get("XML:com.adobe.xmp"), exif_base.get(_T.XMLPacket)):
         if isinstance(raw, (bytes, bytearray)):
             return bytes(raw[:MAX_TEXT_CHARS]).decode("utf-8", errors="replace")
@@ -357,7 +362,7 @@ def _xmp_field(xmp: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _png_text(info: Mapping[str, Any]) -> dict[str, str]:
+def _png_text(info: ImageInfo) -> dict[str, str]:
     skip = {"XML:com.adobe.xmp", "icc_profile", "exif", "xmp"}
     return {
         str(k): v[:MAX_TEXT_CHARS]

@@ -12,17 +12,12 @@ from collections.abc import Callable, Iterable, Sequence
 from multiprocessing import Pool
 from pathlib import Path
 
-from dedupe.core.grouping import (
-    CandidatePlan,
-    ClerkDecisions,
-    PairCheck,
-    Verification,
-    group_fingerprints,
-    plan_candidates,
-    verify_checks,
-)
+from dedupe.core.decisions import ClerkDecisions
+from dedupe.core.grouping import group_fingerprints
+from dedupe.core.plan import CandidatePlan, PairCheck, plan_candidates, verify_checks
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import DedupeResult, Fingerprint, SourceFile, Unreadable
+from dedupe.core.verify import Verification
 
 UNASSIGNED_DEPARTMENT = "unassigned"
 
@@ -97,7 +92,10 @@ def fingerprint_sources(
     try:
         for done, outcome in enumerate(results, start=1):
             for item in outcome:
-                (fingerprints if isinstance(item, Fingerprint) else unreadable).append(item)  # type: ignore[arg-type]
+                if isinstance(item, Fingerprint):
+                    fingerprints.append(item)
+                else:
+                    unreadable.append(item)
             if progress:
                 progress(done, len(sources))
     finally:

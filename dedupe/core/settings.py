@@ -133,9 +133,10 @@ class MatchSettings:
         ignored and the ones it lacks take their defaults, so an old run's settings still load."""
         known = {f.name for f in fields(cls)}
         given = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in known}
+        # The stored values' types are the fields' own (as_dict wrote them), unknown to mypy.
         return cls(**given)  # type: ignore[arg-type]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """The thresholds as plain JSON-able values, for the index's explanation."""
         values = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}

@@ -195,4 +195,4 @@ class DedupeResult:
     fingerprints: tuple[Fingerprint, ...]
     unreadable: tuple[Unreadable, ...]
     groups: tuple[Group, ...]
-    settings: dict = field(default_factory=dict)  # thresholds used, for the index's explanation
+    settings: dict[str, object] = field(default_factory=dict)  # thresholds used, for the index's explanation

@@ -162,7 +162,7 @@ def resize_matrix(n_in: int, n_out: int) -> np.ndarray:
     centres = (np.arange(n_out) + 0.5) * scale
     x = np.arange(n_in) + 0.5
     w = np.maximum(0.0, 1.0 - np.abs(x[None, :] - centres[:, None]) / support)
-    out = w / w.sum(axis=1, keepdims=True)
+    out: np.ndarray = w / w.sum(axis=1, keepdims=True)
     out.flags.writeable = False
     return out
 
@@ -171,7 +171,8 @@ def _resize(imgs: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """An image, or each image of a (..., h, w) stack, resampled to size = (width, height)
     as float64, by two small matrix products."""
     h, w = imgs.shape[-2:]
-    return resize_matrix(h, size[1]) @ imgs.astype(np.float64) @ resize_matrix(w, size[0]).T
+    resized: np.ndarray = resize_matrix(h, size[1]) @ imgs.astype(np.float64) @ resize_matrix(w, size[0]).T
+    return resized
 
 
 def _grid_size(shape: tuple[int, int], grid: int) -> tuple[int, int]:
@@ -202,7 +203,8 @@ def _ncc_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     flat_equal = np.abs(a - b).max(axis=(1, 2)) < 1e-3
     with np.errstate(invalid="ignore", divide="ignore"):
         score = (a * b).sum(axis=(1, 2)) / denom
-    return np.where(denom < 1e-6, flat_equal.astype(np.float64), score)
+    scores: np.ndarray = np.where(denom < 1e-6, flat_equal.astype(np.float64), score)
+    return scores
 
 
 def _ncc_surfaces(a: np.ndarray, bs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -389,7 +391,8 @@ def tile_differences(a: np.ndarray, b: np.ndarray, tiles: int = _TILES) -> np.nd
     cov = tile_sums(a * b) - sum_a * sum_b / n
     explained = np.where(var_b > 1e-9, cov * cov / np.maximum(var_b, 1e-9), 0.0)
     residual = np.sqrt(np.maximum(var_a - explained, 0.0) / n) / sa
-    return np.maximum(mad, residual * 0.25)
+    differences: np.ndarray = np.maximum(mad, residual * 0.25)
+    return differences
 
 
 def page_image(fp: Fingerprint) -> np.ndarray:
@@ -439,7 +442,8 @@ def sharp_document_gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = gaussian_filter(a.astype(np.float64), 1.0)
     b = gaussian_filter(b, 1.0)
     b = _register(a, b, 2 * _VIEW_SHIFT)
-    return np.maximum(_area_gaps(a, b), _area_gaps(b, a))
+    gaps: np.ndarray = np.maximum(_area_gaps(a, b), _area_gaps(b, a))
+    return gaps
 
 
 def _area_gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:

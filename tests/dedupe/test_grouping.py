@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from dedupe.core.grouping import ClerkDecisions, group_fingerprints
+from dedupe.core.decisions import ClerkDecisions
+from dedupe.core.grouping import group_fingerprints
 from dedupe.core.types import Relation
 from tests.dedupe.builders import blend, fingerprint_of, form, metadata, reencode, rescan, scene
 
@@ -190,19 +191,19 @@ def test_dates_with_and_without_utc_offset_do_not_stop_grouping() -> None:
 
 def test_candidates_report_each_pair_once_with_every_turn_suggested() -> None:
     # Regression: pairs found by several hash searches were materialised once per search.
-    from dedupe.core.grouping import _candidates
+    from dedupe.core.search import search_pairs
     from dedupe.core.settings import MatchSettings
 
     a = fingerprint_of(scene(1), "a.jpg")
     b = fingerprint_of(scene(1), "b.png")
-    found = _candidates([a, b], MatchSettings())
+    found = search_pairs([a, b], MatchSettings())
     assert list(zip(found.first.tolist(), found.second.tolist(), strict=True)) == [(0, 1)]
     assert found.rotations[0] & 1  # the plain overlay is always tried
 
 
 def test_the_coarse_checks_reject_an_unrelated_pair_before_the_full_search() -> None:
     # Regression: every candidate pair ran the 48-px crop search (~12-70 ms a pair).
-    from dedupe.core.grouping import _Gate
+    from dedupe.core.search import CoarseGate
     from dedupe.core.settings import MatchSettings
     from dedupe.core.verify import verify_pair
 
@@ -210,13 +211,13 @@ def test_the_coarse_checks_reject_an_unrelated_pair_before_the_full_search() -> 
     a, b = fingerprint_of(scene(1), "a.jpg"), fingerprint_of(scene(2), "b.jpg")
     v = verify_pair(a, b, s)
     assert not v.local_ok and "16-px" in v.detail
-    gate = _Gate([a, a, b], s.coarse_gate_score)
+    gate = CoarseGate([a, a, b], s.coarse_gate_score)
     assert gate.passes(0, 1, {0})
 
 
 def test_pairs_verified_elsewhere_give_the_same_groups(monkeypatch) -> None:
     # dedupe.runs spreads a plan's pairs over workers and groups with their results.
-    from dedupe.core.grouping import plan_candidates, verify_checks
+    from dedupe.core.plan import plan_candidates, verify_checks
 
     fps = [
         fingerprint_of(ORIGINAL, "a.jpg"),
@@ -234,10 +235,14 @@ def test_pairs_verified_elsewhere_give_the_same_groups(monkeypatch) -> None:
     assert verified  # the plan holds pairs to verify
     alone = group_fingerprints(fps)
     import dedupe.core.grouping as grouping
+    import dedupe.core.relations as relations
 
     compared_here = []
     original = grouping.verify_pair
-    monkeypatch.setattr(grouping, "verify_pair", lambda *args: compared_here.append(args) or original(*args))
+    for module in (grouping, relations):  # where grouping compares pixels itself
+        monkeypatch.setattr(
+            module, "verify_pair", lambda *args: compared_here.append(args) or original(*args)
+        )
     assert group_fingerprints(fps, plan=plan, verified=verified) == alone
     assert compared_here == []  # the plan foresaw every re-check against an authoritative copy
     assert _members(alone) == [{"a.jpg", "b.jpg", "c.jpg", "d.jpg"}, {"e.jpg", "f.jpg"}]
@@ -246,7 +251,7 @@ def test_pairs_verified_elsewhere_give_the_same_groups(monkeypatch) -> None:
 def test_a_plan_made_for_other_fingerprints_is_ignored() -> None:
     from dataclasses import replace
 
-    from dedupe.core.grouping import PairCheck, plan_candidates
+    from dedupe.core.plan import PairCheck, plan_candidates
 
     fps = [fingerprint_of(ORIGINAL, "a.jpg"), fingerprint_of(ORIGINAL.resize((160, 120)), "b.jpg")]
     stale = plan_candidates(fps[:1])  # made before b.jpg was gathered

@@ -7,13 +7,10 @@ evidence a re-run writes.
 
 from __future__ import annotations
 
-from dedupe.core.grouping import (
-    ClerkDecisions,
-    evidence_against,
-    group_fingerprints,
-    identical_copies,
-    regroup,
-)
+from dedupe.core.decisions import ClerkDecisions
+from dedupe.core.grouping import group_fingerprints, regroup
+from dedupe.core.relations import evidence_against
+from dedupe.core.search import identical_copies
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Relation
 from tests.dedupe.builders import fingerprint_of, reencode, scene

@@ -7,7 +7,8 @@ itself. Every item is in at most one group. The same items give the same groups.
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.core.grouping import group_fingerprints, relation_between
+from dedupe.core.grouping import group_fingerprints
+from dedupe.core.relations import relation_between
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Relation
 from dedupe.core.verify import verify_pair
