@@ -51,6 +51,20 @@ def build(clerk, rr, capture, **options) -> Packet:
     return packet
 
 
+def test_a_requested_build_goes_to_the_build_task_once_the_request_commits(
+    deduplicated, django_capture_on_commit_callbacks, monkeypatch
+):
+    from records import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.build_packet, "delay", sent.append)
+    clerk, rr = deduplicated
+    with django_capture_on_commit_callbacks(execute=True):
+        packet = packets.request_build(actor=clerk, records_request=rr)
+        assert sent == []
+    assert sent == [packet.pk]
+
+
 def read_zip(packet: Packet) -> dict[str, bytes]:
     with default_storage.open(packet.zip_file, "rb") as fh, zipfile.ZipFile(io.BytesIO(fh.read())) as zf:
         return {name.split("/", 1)[1]: zf.read(name) for name in zf.namelist()}
