@@ -65,11 +65,7 @@ def start_run(
     if not is_clerk(actor):
         raise NotPermitted("Only a clerk can run duplicate detection.")
     with transaction.atomic():
-        locked = (
-            RecordsRequest.objects.select_for_update()
-            .select_related("office_of_record")
-            .get(pk=records_request.pk)
-        )
+        locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
         active = active_run(locked.pk)
         if active is not None:
             raise Conflict(
