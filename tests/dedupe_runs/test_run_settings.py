@@ -1,11 +1,12 @@
 """A run's settings are resolved once, when it starts, and every step uses the stored ones."""
 
 import dataclasses
+import importlib
 
 import pytest
 
 from dedupe.core.settings import MatchSettings
-from dedupe.models import DuplicateGroup, ItemImage, RunState
+from dedupe.models import DedupeRun, DuplicateGroup, ItemImage, RunState
 from dedupe.runs import grouping, verification
 from dedupe.runs.run_settings import RunSettings, run_settings
 from records.models import Department
@@ -88,3 +89,18 @@ def test_a_clerks_decision_re_forms_groups_with_the_runs_stored_settings(
     decisions.choose_authoritative(actor=clerk, group=group, image=exact, reason="The case file")
     assert seen == [("regroup", NON_DEFAULT, ["PLN"])]
     assert dataclasses.asdict(seen[0][1]) != dataclasses.asdict(MatchSettings())
+
+
+def test_a_run_made_before_runs_kept_their_departments_gets_its_request_office_stored(
+    queue, django_capture_on_commit_callbacks
+):
+    from django.apps import apps
+
+    migration = importlib.import_module("dedupe.migrations.0007_runs_keep_departments_of_record")
+    clerk, rr = gathered_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = start_run(actor=clerk, records_request=rr)
+    DedupeRun.objects.filter(pk=run.pk).update(settings_used=MatchSettings().as_dict())  # as stored before
+    migration.store_departments_of_record(apps, None)
+    run.refresh_from_db()
+    assert run_settings(run) == RunSettings(match=MatchSettings(), departments_of_record=("PLN",))
