@@ -30,6 +30,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # The browser tests drive Debian's Chromium and the index tests read PDFs back with
 # poppler's pdftotext; a fresh machine has neither, so install them first.

@@ -298,9 +298,9 @@ def timed_run(
     clerk, rr, concurrency: int, env: dict[str, str], timeout: float, profile: Path | None = None
 ) -> tuple[float, object]:
     """Wall seconds from start_run to COMPLETED with one worker process of `concurrency`."""
-    from dedupe import runs
     from dedupe.models import DedupeRun, RunState
     from packetdesk.celery import app
+    from records.services.dedupe_runs import start_run
 
     clear_fingerprints(rr)
     profiler = None
@@ -323,7 +323,7 @@ def timed_run(
                 stderr=subprocess.DEVNULL,
             )
         start = time.perf_counter()
-        run = runs.start_run(actor=clerk, records_request=rr)
+        run = start_run(actor=clerk, records_request=rr)
         while True:
             time.sleep(0.05)
             run = DedupeRun.objects.get(pk=run.pk)

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 
@@ -91,6 +90,11 @@ class Sighting:
     department_code: str | None
     department_name: str | None
     uploaded_at: datetime.datetime
+
+
+# Where the city holds each of these blobs as stored items (at most MAX_SIGHTINGS each,
+# earliest first), leaving out the given item ids. The request workflow answers it.
+SightingsOf = Callable[[Sequence[str], Sequence[int]], Mapping[str, Sequence[Sighting]]]
 
 
 @dataclass(frozen=True)
@@ -255,51 +259,13 @@ def _verify(query_fp: Fingerprint, stored: ImageFingerprint) -> tuple[str | None
     )
 
 
-def _sightings(shas: Iterable[str], exclude_item_ids: Sequence[int]) -> dict[str, list[Sighting]]:
-    from records.models import GatheredItem, ItemStatus
-
-    found: dict[str, list[Sighting]] = defaultdict(list)
-    shas = list(set(shas))
-    if not shas:
-        return found
-    items = (
-        GatheredItem.objects.filter(sha256__in=shas, status=ItemStatus.STORED)
-        .exclude(pk__in=list(exclude_item_ids))
-        .select_related("department", "request")
-        .only(
-            "id",
-            "sha256",
-            "uploaded_at",
-            "request_id",
-            "department_id",
-            "request__reference",
-            "department__code",
-            "department__name",
-        )
-        .order_by("uploaded_at", "id")
-    )
-    for item in items:
-        if len(found[item.sha256]) >= MAX_SIGHTINGS:
-            continue
-        found[item.sha256].append(
-            Sighting(
-                item_id=item.pk,
-                request_id=item.request_id,
-                request_reference=item.request.reference,
-                department_code=item.department.code if item.department_id else None,
-                department_name=item.department.name if item.department_id else None,
-                uploaded_at=item.uploaded_at,
-            )
-        )
-    return found
-
-
-def check_library(query: LibraryQuery) -> LibraryAnswer:
+def check_library(query: LibraryQuery, *, sightings: SightingsOf) -> LibraryAnswer:
     """Exact matches (same bytes, same pixels) and near-duplicates (pHash within radius) of `query`.
 
     Only images the city still holds as stored items count: a library hit must say where
-    it was seen. `exclude_item_ids` leaves out the caller's own items (e.g. the item just
-    stored), so an image never matches itself.
+    it was seen, which `sightings` answers (records.services.library_door.sightings_of).
+    `exclude_item_ids` leaves out the caller's own items (e.g. the item just stored), so
+    an image never matches itself.
     """
     radius = default_radius() if query.radius is None else query.radius
     exact: dict[tuple[str, int], LibraryMatch] = {}
@@ -376,13 +342,13 @@ def check_library(query: LibraryQuery) -> LibraryAnswer:
                     f"pHash within {row.distance} bits",
                 )
 
-    sightings = _sightings([m.sha256 for m in (*exact.values(), *near.values())], query.exclude_item_ids)
+    seen_at = sightings(sorted({m.sha256 for m in (*exact.values(), *near.values())}), query.exclude_item_ids)
 
     def seen(matches: dict[tuple[str, int], LibraryMatch]) -> tuple[LibraryMatch, ...]:
         # A fingerprint whose bytes no stored item holds any more is not in the library.
         kept = []
         for m in matches.values():
-            where = sightings.get(m.sha256)
+            where = seen_at.get(m.sha256)
             if where:
                 kept.append(_with_sightings(m, tuple(where)))
         return tuple(kept)

@@ -19,18 +19,17 @@ from dedupe.core.types import (
     page_of_key,
 )
 from dedupe.models import ImageFingerprint, signed64, unsigned64
-from records.models import Blob
 
 
-def rows_from_results(blob: Blob, results: Iterable[Fingerprint | Unreadable]) -> list[ImageFingerprint]:
-    """ImageFingerprint rows for the engine's results on one blob (unreadable pages included)."""
+def rows_from_results(sha256: str, results: Iterable[Fingerprint | Unreadable]) -> list[ImageFingerprint]:
+    """ImageFingerprint rows for the engine's results on one blob, by its SHA-256 (unreadable pages included)."""
     rows = []
     for result in results:
         if isinstance(result, Unreadable):
             page = page_of_key(result.key)
             rows.append(
                 ImageFingerprint(
-                    blob=blob, page=page, unreadable_reason=result.reason, format=result.format or ""
+                    blob_id=sha256, page=page, unreadable_reason=result.reason, format=result.format or ""
                 )
             )
             continue
@@ -38,7 +37,7 @@ def rows_from_results(blob: Blob, results: Iterable[Fingerprint | Unreadable]) -
         blocks = [(result.phash >> shift) & 0xFFFF for shift in (48, 32, 16, 0)]
         rows.append(
             ImageFingerprint(
-                blob=blob,
+                blob_id=sha256,
                 page=result.page or 0,
                 format=result.format,
                 pixel_sha256=result.pixel_sha256,

@@ -38,6 +38,11 @@ def build_packet(packet_id: int) -> None:
         packets.fail_build(packet_id, f"{type(exc).__name__}: {exc}")
 
 
+def send_build(packet_id: int) -> None:
+    """Send a packet's build to a worker (the build sender records/apps.py gives the packet service)."""
+    build_packet.delay(packet_id)
+
+
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, max_retries=8)
 def send_deadline_reminders() -> dict:
     """E-mail due-soon and overdue reminders (celery beat runs this; each task at most once a day)."""

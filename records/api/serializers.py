@@ -292,7 +292,7 @@ class DedupeRunSerializer(serializers.ModelSerializer):
         ]
 
     def _progress(self, run: DedupeRun):
-        from dedupe.runs import run_progress
+        from dedupe.runs.progress import run_progress
 
         return run_progress(run)
 

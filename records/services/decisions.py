@@ -15,11 +15,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dedupe import runs
 from dedupe.core.grouping import authority_for, identical_copies, regroup
-from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Fingerprint, Group
 from dedupe.models import ClerkDecision, DedupeRun, DuplicateGroup, GroupMembership, ItemImage
+from dedupe.runs.engine_inputs import clerk_decisions, engine_fingerprint
+from dedupe.runs.group_rows import authority_decisions, conflict_rows, stored_reason, write_memberships
+from dedupe.runs.run_settings import run_settings
 from records.errors import InvalidInput, NotPermitted
 from records.roles import is_clerk
 from records.services.audit import record_event
@@ -58,11 +59,6 @@ def _decide(
     )
 
 
-def run_settings(run: DedupeRun) -> MatchSettings:
-    """The thresholds the run grouped with (its stored settings), the defaults when it has none."""
-    return MatchSettings.from_dict(run.settings_used or {})
-
-
 def _images(rows: Sequence[DuplicateGroup], extra: Sequence[ItemImage] = ()) -> list[ItemImage]:
     """The member images of `rows` and `extra`, loaded as the engine needs them."""
     ids = set(GroupMembership.objects.filter(group__in=rows).values_list("image_id", flat=True))
@@ -73,7 +69,7 @@ def _images(rows: Sequence[DuplicateGroup], extra: Sequence[ItemImage] = ()) -> 
 
 
 def _fingerprints(images: Sequence[ItemImage]) -> list[Fingerprint]:
-    return [runs.engine_fingerprint(image) for image in images]
+    return [engine_fingerprint(image) for image in images]
 
 
 def _regroup(
@@ -101,11 +97,13 @@ def _regroup(
         )
         for row in rows
     }
+    # As the run grouped: its stored thresholds and departments of record.
+    settings = run_settings(run)
     groups = regroup(
         _fingerprints(images),
-        run_settings(run),
-        departments_of_record=runs.departments_of_record(records_request),
-        decisions=runs.clerk_decisions(records_request),
+        settings.match,
+        departments_of_record=list(settings.departments_of_record),
+        decisions=clerk_decisions(records_request.pk),
     )
     unclaimed = list(groups)
     placed: list[tuple[DuplicateGroup, Group]] = []
@@ -118,19 +116,19 @@ def _regroup(
         unclaimed.remove(group)
         placed.append((row, group))
     placed += [(DuplicateGroup(run=run, request=records_request), g) for g in unclaimed]
-    decided_authority = runs.authority_decisions(records_request)
+    decided_authority = authority_decisions(records_request.pk)
     out = []
     for row, group in placed:
-        reason, decided_by = runs.stored_reason(group, decided_authority)
+        reason, decided_by = stored_reason(group, decided_authority)
         row.engine_id = group.id
         row.authoritative = by_key[group.authoritative]
         row.rule, row.reason, row.decided_by = group.rule, reason, decided_by
-        row.conflicts = runs.conflict_rows(group)
+        row.conflicts = conflict_rows(group)
         if row.pk is None or before[row.pk] != (group.authoritative, frozenset(group.keys)):
             row.accepted_by, row.accepted_at = None, None
         row.save()
         row.memberships.all().delete()
-        runs.write_memberships(row, group, by_key)
+        write_memberships(row, group, by_key)
         out.append(row)
     return sorted(out, key=lambda r: r.authoritative.key)
 
@@ -222,15 +220,16 @@ def _keep_authority(group: DuplicateGroup, staying: list[Fingerprint], actor: An
     another (the clerk's earlier choice named a copy now split out), record the choice again."""
     records_request = group.run.request
     current = group.authoritative.key
+    settings = run_settings(group.run)
     elected = authority_for(
         staying,
-        runs.departments_of_record(records_request),
-        run_settings(group.run),
-        runs.clerk_decisions(records_request),
+        list(settings.departments_of_record),
+        settings.match,
+        clerk_decisions(records_request.pk),
     )
     if elected.key == current:
         return
-    earlier = runs.authority_decisions(records_request).get(current)
+    earlier = authority_decisions(records_request.pk).get(current)
     why = earlier.reason if earlier else f"kept as the authoritative copy when {split_key} was split out"
     # Restated in the earlier clerk's name when there was one, so the group still says who chose it.
     _decide(

@@ -14,28 +14,33 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import zipfile
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from dedupe import library
 from dedupe.core.fingerprint import fingerprint_bytes
 from dedupe.core.sniff import sniff_format
 from dedupe.core.types import FINGERPRINT_ALGORITHM_VERSION, Fingerprint, Unreadable
 from dedupe.library import (
+    MAX_SIGHTINGS,
     LibraryAnswer,
+    LibraryQuery,
+    Sighting,
     answer_as_dict,
-    check_library,
     query_for_fingerprints,
     stored_as_engine,
 )
 from dedupe.models import ImageFingerprint
-from dedupe.runs import fingerprint_blob
+from dedupe.runs.fingerprinting import fingerprint_blob
 from dedupe.stored import rows_from_results
 
 from ..errors import Conflict, NotPermitted
-from ..models import Blob, Department, GatheredItem, RecordsRequest
+from ..models import Blob, Department, GatheredItem, ItemStatus, RecordsRequest
 from ..roles import can_gather_for
 from .audit import record_event
 from .intake import (
@@ -77,6 +82,48 @@ class DoorReport:
         return sum(1 for o in self.outcomes if o.result == "stored" and o.matches and o.matches.has_matches)
 
 
+def sightings_of(shas: Sequence[str], exclude_item_ids: Sequence[int]) -> dict[str, list[Sighting]]:
+    """Where the city holds each blob as a stored item, earliest first (the library's `SightingsOf`)."""
+    found: dict[str, list[Sighting]] = defaultdict(list)
+    if not shas:
+        return found
+    items = (
+        GatheredItem.objects.filter(sha256__in=list(set(shas)), status=ItemStatus.STORED)
+        .exclude(pk__in=list(exclude_item_ids))
+        .select_related("department", "request")
+        .only(
+            "id",
+            "sha256",
+            "uploaded_at",
+            "request_id",
+            "department_id",
+            "request__reference",
+            "department__code",
+            "department__name",
+        )
+        .order_by("uploaded_at", "id")
+    )
+    for item in items:
+        if len(found[item.sha256]) >= MAX_SIGHTINGS:
+            continue
+        found[item.sha256].append(
+            Sighting(
+                item_id=item.pk,
+                request_id=item.request_id,
+                request_reference=item.request.reference,
+                department_code=item.department.code if item.department_id else None,
+                department_name=item.department.name if item.department_id else None,
+                uploaded_at=item.uploaded_at,
+            )
+        )
+    return found
+
+
+def check_library(query: LibraryQuery) -> LibraryAnswer:
+    """The city-wide library's answer for `query`, each match with where the city holds it."""
+    return library.check_library(query, sightings=sightings_of)
+
+
 def _read_capped(stream: BinaryIO) -> bytes | None:
     """The whole file, or None when it is over the size limit (intake then refuses it)."""
     data = stream.read(settings.PACKETDESK_MAX_FILE_BYTES + 1)
@@ -95,10 +142,9 @@ def _keep_fingerprints(sha256: str, results: list[Fingerprint | Unreadable]) -> 
         blob_id=sha256, algorithm_version=FINGERPRINT_ALGORITHM_VERSION
     ).exists():
         return
-    blob = Blob.objects.get(pk=sha256)
     try:
         with transaction.atomic():
-            ImageFingerprint.objects.bulk_create(rows_from_results(blob, results))
+            ImageFingerprint.objects.bulk_create(rows_from_results(sha256, results))
     except IntegrityError:
         pass  # a worker or another upload stored the same blob's fingerprints first
 
@@ -277,7 +323,7 @@ def gather_zip_at_door(
         answer = None
         if outcome.result == "stored" and outcome.sha256:
             # The bytes are on disk now; fingerprint them once, for the library and the run.
-            fingerprint_blob(outcome.sha256)
+            fingerprint_blob(outcome.sha256, Blob.objects.get(pk=outcome.sha256).file.name)
             if policy == Policy.FLAG:
                 rows = ImageFingerprint.objects.filter(blob_id=outcome.sha256, phash__isnull=False)
                 prints = [stored_as_engine(row) for row in rows]

@@ -13,11 +13,13 @@ import datetime
 import hashlib
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -96,10 +98,20 @@ def request_build(
     return packet
 
 
-def _dispatch_build(packet_id: int) -> None:
-    from records.tasks import build_packet
+# Sends a build to a worker: records.tasks.build_packet, registered when the app is ready
+# (records/apps.py), so this module does not import the task module that calls it.
+_send_build: Callable[[int], None] | None = None
 
-    build_packet.delay(packet_id)
+
+def register_build_sender(send: Callable[[int], None]) -> None:
+    global _send_build
+    _send_build = send
+
+
+def _dispatch_build(packet_id: int) -> None:
+    if _send_build is None:
+        raise ImproperlyConfigured("No packet build sender is registered (records registers one when ready).")
+    _send_build(packet_id)
 
 
 def _local_copy(name: str, stack) -> str:

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
-from dedupe import runs
 from dedupe.models import DedupeRun
+from dedupe.runs.progress import run_progress
 
 from .. import selectors
 from ..deadlines import days_left
@@ -25,7 +25,7 @@ from ..errors import ApplicationError
 from ..forms import ExtendForm, OpenRequestForm, StatusForm, TaskDepartmentsForm, UploadForm
 from ..models import GATHERING_STATUSES, DepartmentTask, RequestStatus
 from ..roles import is_clerk
-from ..services import intake, tasking
+from ..services import dedupe_runs, intake, tasking
 from ..services import requests as request_services
 from .common import json_error, require_clerk, visible_request, wants_json
 
@@ -165,7 +165,7 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "tasks_done": sum(1 for t in tasks if t.state != DepartmentTask.State.OPEN),
             "task_form": task_form,
             "run": run,
-            "run_progress": runs.run_progress(run) if run else None,
+            "run_progress": run_progress(run) if run else None,
             "files_since_run": selectors.files_since_last_run(user, records_request),
             "packet": selectors.packets_visible_to(user).filter(request=records_request).first(),
         },
@@ -329,7 +329,7 @@ def dedupe_start(request: HttpRequest, reference: str) -> HttpResponse:
     records_request = visible_request(request, reference)
     require_clerk(request.user)
     try:
-        runs.start_run(actor=request.user, records_request=records_request)
+        dedupe_runs.start_run(actor=request.user, records_request=records_request)
     except ApplicationError as exc:
         if wants_json(request):
             return json_error(exc)
@@ -345,7 +345,7 @@ def dedupe_progress(request: HttpRequest, reference: str) -> JsonResponse:
     run = DedupeRun.objects.filter(request=records_request).order_by("-created_at", "-id").first()
     if run is None:
         return JsonResponse({"run": None})
-    progress = runs.run_progress(run)
+    progress = run_progress(run)
     return JsonResponse(
         {
             "run": progress.run_id,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from dedupe import runs
 from dedupe.models import DuplicateGroup, ItemImage
 from tests.dedupe_runs.helpers import InProcessQueue, gathered_request, run_dedupe
 
@@ -15,8 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def reviewed(clerk, monkeypatch, django_capture_on_commit_callbacks):
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     clerk, records_request = gathered_request(clerk)
     run_dedupe(clerk, records_request, queue, django_capture_on_commit_callbacks)
     client = APIClient()

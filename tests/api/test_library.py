@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from dedupe.library import block_probes, check_library, query_for_hashes
+from dedupe.library import block_probes, query_for_hashes
 from dedupe.models import ImageFingerprint, unsigned64
+from records.services.library_door import check_library
 from tests.api.helpers import photo, upload
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,10 @@ import random
 import pytest
 from django.utils import timezone
 
-from dedupe.library import MAX_MATCHES, check_library, query_for_hashes
+from dedupe.library import MAX_MATCHES, query_for_hashes
 from dedupe.models import ImageFingerprint, signed64
 from records.models import Blob, DepartmentToken, GatheredItem
+from records.services.library_door import check_library
 from tests.factories import DepartmentFactory, RecordsRequestFactory
 
 pytestmark = pytest.mark.django_db

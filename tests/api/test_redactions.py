@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from dedupe import runs
 from records.models import AuditEvent, Exemption, GatheredItem, Redaction
+from records.services.dedupe_runs import start_run
 from tests.dedupe_runs.helpers import InProcessQueue, gathered_request
 
 pytestmark = pytest.mark.django_db
@@ -17,11 +17,10 @@ PRIVACY = "Gov. Code § 7927.700"
 @pytest.fixture
 def deduplicated(clerk, monkeypatch, django_capture_on_commit_callbacks):
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     clerk, records_request = gathered_request(clerk)
     with django_capture_on_commit_callbacks(execute=True):
-        runs.start_run(actor=clerk, records_request=records_request)
+        start_run(actor=clerk, records_request=records_request)
     queue.drain()
     return records_request
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from dedupe import runs
 from dedupe.models import DuplicateGroup, RunState
 from records.models import Exemption, Packet, PacketState, RequesterLink
 from tests.dedupe_runs.helpers import InProcessQueue, gathered_request
@@ -15,8 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def queue(monkeypatch) -> InProcessQueue:
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     return queue
 
 

@@ -5,33 +5,51 @@ from __future__ import annotations
 import datetime
 import io
 from collections import deque
+from collections.abc import Sequence
 
 from django.db.models import F
 from PIL import Image
 
-from dedupe import runs
+from dedupe import tasks as dedupe_tasks
 from dedupe.models import ClerkDecision, DedupeRun
+from dedupe.runs.next_steps import NextStep
+from dedupe.runs.steps import run_step
 from records.models import AuditEvent, GatheredItem, Packet, Redaction, RequesterLink, Withholding
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from tests.dedupe.images import exif_rotated_jpeg, jpeg_bytes, png_bytes, skimage_photo
 from tests.factories import DepartmentFactory, RecordsRequestFactory, make_clerk
 
 
 class InProcessQueue:
-    """Stands in for the broker in unit tests: steps run here, in order, when drained."""
+    """Stands in for the broker in unit tests: the steps a step returns run here, in order, when drained.
+
+    Installed as `dedupe.tasks.sender`, it receives the same `NextStep` values the workers
+    would; `pending` and `sent` hold them, each a (step, args) pair.
+    """
 
     def __init__(self):
-        self.pending: deque[tuple[str, tuple]] = deque()
-        self.sent: list[tuple[str, tuple]] = []
+        self.pending: deque[NextStep] = deque()
+        self.sent: list[NextStep] = []
 
-    def __call__(self, task_name: str, args: tuple) -> None:
-        self.pending.append((task_name, args))
-        self.sent.append((task_name, args))
+    def install(self, monkeypatch) -> InProcessQueue:
+        monkeypatch.setattr(dedupe_tasks, "sender", self)
+        return self
+
+    def __call__(self, steps: Sequence[NextStep]) -> None:
+        self.pending.extend(steps)
+        self.sent.extend(steps)
+
+    def deliver(self, step: NextStep) -> None:
+        """Run one step as a worker would, queueing the steps it returns."""
+        self(run_step(step))
+
+    def deliver_next(self) -> None:
+        self.deliver(self.pending.popleft())
 
     def drain(self) -> None:
         while self.pending:
-            name, args = self.pending.popleft()
-            getattr(runs, name)(*args)
+            self.deliver_next()
 
 
 def gathered_request(clerk=None):
@@ -93,7 +111,7 @@ def as_if_done_days_ago(rr, days: int = 1) -> None:
 def run_dedupe(clerk, rr, queue: InProcessQueue, capture):
     """Start a dedupe run of `rr` and run all its steps here, as workers would; the finished run."""
     with capture(execute=True):
-        run = runs.start_run(actor=clerk, records_request=rr)
+        run = start_run(actor=clerk, records_request=rr)
     queue.drain()
     run.refresh_from_db()
     return run

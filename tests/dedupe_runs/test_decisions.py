@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from dedupe import runs
 from dedupe.models import ClerkDecision, DuplicateGroup, ItemImage
 from records.errors import InvalidInput
 from records.models import Department
@@ -28,8 +27,7 @@ SMALL = "PW/astronaut_small.jpg"
 @pytest.fixture
 def queue(monkeypatch):
     q = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", q)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: q(name, args))
+    q.install(monkeypatch)
     return q
 
 

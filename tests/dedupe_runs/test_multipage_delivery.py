@@ -18,10 +18,10 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from dedupe import runs
 from records.models import Exemption, GatheredItem, Packet, PacketState
 from records.packet.redact import Box
 from records.services import packets
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from records.services.redaction import add_redaction
 from tests.dedupe.images import jpeg_bytes, letter_page, multipage_tiff, skimage_photo
@@ -46,8 +46,7 @@ def _pages() -> list[Image.Image]:
 @pytest.fixture
 def scanned(monkeypatch, django_capture_on_commit_callbacks):
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     clerk = make_clerk()
     planning = DepartmentFactory(code="PLN", name="Planning")
     police = DepartmentFactory(code="PD", name="Police")
@@ -66,7 +65,7 @@ def scanned(monkeypatch, django_capture_on_commit_callbacks):
         files=[("astronaut.jpg", io.BytesIO(jpeg_bytes(skimage_photo("astronaut.png"), quality=95)))],
     )
     with django_capture_on_commit_callbacks(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
+        start_run(actor=clerk, records_request=rr)
     queue.drain()
     rr.refresh_from_db()
     return clerk, rr, pages

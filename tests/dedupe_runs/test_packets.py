@@ -12,12 +12,12 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader
 
-from dedupe import runs
 from dedupe.models import ItemImage
 from records.errors import Conflict
 from records.models import AuditEvent, Exemption, GatheredItem, Packet, PacketState, RequestStatus
 from records.packet.redact import Box
 from records.services import packets
+from records.services.dedupe_runs import start_run
 from records.services.redaction import add_redaction
 from records.services.withholding import withhold_item
 from tests.dedupe_runs.helpers import InProcessQueue, gathered_request
@@ -28,8 +28,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def queue(monkeypatch):
     q = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", q)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: q(name, args))
+    q.install(monkeypatch)
     return q
 
 
@@ -37,7 +36,7 @@ def queue(monkeypatch):
 def deduplicated(queue, django_capture_on_commit_callbacks):
     clerk, rr = gathered_request()
     with django_capture_on_commit_callbacks(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
+        start_run(actor=clerk, records_request=rr)
     queue.drain()
     rr.refresh_from_db()
     return clerk, rr
@@ -50,6 +49,20 @@ def build(clerk, rr, capture, **options) -> Packet:
     packets.build(packet.pk)
     packet.refresh_from_db()
     return packet
+
+
+def test_a_requested_build_goes_to_the_build_task_once_the_request_commits(
+    deduplicated, django_capture_on_commit_callbacks, monkeypatch
+):
+    from records import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.build_packet, "delay", sent.append)
+    clerk, rr = deduplicated
+    with django_capture_on_commit_callbacks(execute=True):
+        packet = packets.request_build(actor=clerk, records_request=rr)
+        assert sent == []
+    assert sent == [packet.pk]
 
 
 def read_zip(packet: Packet) -> dict[str, bytes]:

@@ -7,7 +7,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from dedupe import runs
 from dedupe.models import DuplicateGroup, ItemImage
 from records.errors import InvalidInput
 from records.models import Department, Exemption
@@ -22,8 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def reviewed(monkeypatch, django_capture_on_commit_callbacks, client):
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     clerk, rr = gathered_request()
     gather_files(
         actor=clerk,

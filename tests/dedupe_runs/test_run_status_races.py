@@ -4,9 +4,10 @@ import io
 
 import pytest
 
-from dedupe import runs
 from dedupe.models import DuplicateGroup, RunState
+from dedupe.runs import grouping
 from records.models import RecordsRequest, RequestStatus, StatusTransition
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from records.services.requests import move_status
 from tests.dedupe_runs.helpers import InProcessQueue
@@ -18,8 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def queue(monkeypatch):
     q = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", q)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: q(name, args))
+    q.install(monkeypatch)
     return q
 
 
@@ -42,17 +42,17 @@ def test_a_clerk_moving_the_request_while_it_is_grouped_does_not_fail_the_run(
 ):
     clerk = make_clerk()
     rr = request_with_a_copy(clerk)
-    group = runs._group
+    group = grouping.engine_groups
 
-    def grouping_while_the_clerk_acts(records_request, *args, **kwargs):
+    def grouping_while_the_clerk_acts(run, *args, **kwargs):
         # group_run has read the request as deduplicating; the clerk acts before it persists.
         fresh = RecordsRequest.objects.get(pk=rr.pk)
         move_status(actor=clerk, records_request=fresh, to_status=clerk_moves_to, note="the clerk's own move")
-        return group(records_request, *args, **kwargs)
+        return group(run, *args, **kwargs)
 
-    monkeypatch.setattr(runs, "_group", grouping_while_the_clerk_acts)
+    monkeypatch.setattr(grouping, "engine_groups", grouping_while_the_clerk_acts)
     with django_capture_on_commit_callbacks(execute=True):
-        run = runs.start_run(actor=clerk, records_request=rr)
+        run = start_run(actor=clerk, records_request=rr)
     queue.drain()
 
     run.refresh_from_db()

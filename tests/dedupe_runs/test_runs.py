@@ -5,13 +5,19 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from dedupe import runs
+from dedupe import tasks as dedupe_tasks
 from dedupe.core.types import FINGERPRINT_ALGORITHM_VERSION
 from dedupe.models import DedupeRun, DuplicateGroup, ImageFingerprint, ItemImage, PairChunk, RunState
+from dedupe.runs import fingerprinting, verification
+from dedupe.runs.engine_inputs import run_images
+from dedupe.runs.grouping import engine_groups
+from dedupe.runs.liveness import stall_limit
+from dedupe.runs.progress import run_progress
 from records.errors import Conflict
 from records.models import AuditEvent, RequestStatus
 from records.selectors import current_groups
 from records.services.decisions import choose_authoritative, merge_groups, split_member
+from records.services.dedupe_runs import start_run
 from tests.dedupe_runs.helpers import InProcessQueue, gathered_request
 
 pytestmark = pytest.mark.django_db
@@ -20,16 +26,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def queue(monkeypatch):
     q = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", q)
-    # The test's transaction never commits; the queue runs a step only after the step that
-    # sent it has returned, which is what "after commit" guarantees a real worker.
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: q(name, args))
+    q.install(monkeypatch)
     return q
 
 
 def run_to_completion(clerk, rr, queue, capture):
     with capture(execute=True):
-        run = runs.start_run(actor=clerk, records_request=rr)
+        run = start_run(actor=clerk, records_request=rr)
     queue.drain()
     run.refresh_from_db()
     return run
@@ -39,11 +42,10 @@ def run_until_comparing(queue, capture) -> None:
     """Start a run on gathered_request() and run its steps until pairs are to be compared."""
     clerk, rr = gathered_request()
     with capture(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
+        start_run(actor=clerk, records_request=rr)
     while queue.pending and queue.pending[0][0] != "verify_pair_chunk":
-        name, args = queue.pending.popleft()
         with capture(execute=True):
-            getattr(runs, name)(*args)
+            queue.deliver_next()
 
 
 def groups_by_authority(user, rr):
@@ -100,9 +102,9 @@ def test_the_file_name_date_belongs_to_the_item_not_the_bytes(queue, django_capt
 def test_a_second_run_while_one_is_active_is_refused(queue, django_capture_on_commit_callbacks):
     clerk, rr = gathered_request()
     with django_capture_on_commit_callbacks(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
+        start_run(actor=clerk, records_request=rr)
     with pytest.raises(Conflict, match="already running"):
-        runs.start_run(actor=clerk, records_request=rr)
+        start_run(actor=clerk, records_request=rr)
 
 
 def test_a_rerun_fingerprints_nothing_again_and_gives_the_same_groups(
@@ -123,13 +125,13 @@ def test_a_rerun_fingerprints_nothing_again_and_gives_the_same_groups(
 def test_every_step_can_run_twice_without_harm(queue, django_capture_on_commit_callbacks):
     clerk, rr = gathered_request()
     with django_capture_on_commit_callbacks(execute=True):
-        run = runs.start_run(actor=clerk, records_request=rr)
+        run = start_run(actor=clerk, records_request=rr)
     # Deliver every message twice, as a broker may after a worker dies.
     while queue.pending:
-        name, args = queue.pending.popleft()
+        step = queue.pending.popleft()
         with django_capture_on_commit_callbacks(execute=True):
-            getattr(runs, name)(*args)
-            getattr(runs, name)(*args)
+            queue.deliver(step)
+            queue.deliver(step)
     run.refresh_from_db()
     assert run.state == RunState.COMPLETED
     assert run.blobs_done == run.blobs_total
@@ -176,17 +178,16 @@ def test_merged_groups_stay_merged_after_a_rerun(queue, django_capture_on_commit
 def test_progress_reports_done_total_phase_and_time_left(
     queue, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(runs, "CHUNK_BLOBS", 2)
+    monkeypatch.setattr(fingerprinting, "CHUNK_BLOBS", 2)
     clerk, rr = gathered_request()
     with django_capture_on_commit_callbacks(execute=True):
-        run = runs.start_run(actor=clerk, records_request=rr)
-    _name, args = queue.pending.popleft()
+        run = start_run(actor=clerk, records_request=rr)
     with django_capture_on_commit_callbacks(execute=True):
-        runs.plan_run(*args)
-    _name, args = queue.pending.popleft()
-    runs.fingerprint_chunk(*args)
+        queue.deliver_next()  # plan_run
+    assert queue.pending[0][0] == "fingerprint_chunk"
+    queue.deliver_next()
     run.refresh_from_db()
-    progress = runs.run_progress(run)
+    progress = run_progress(run)
     assert progress.phase == "fingerprinting"
     assert (progress.done, progress.total) == (2, 6)  # six distinct blobs, two per chunk
     assert progress.unit == "files"
@@ -197,7 +198,7 @@ def test_progress_reports_done_total_phase_and_time_left(
 def test_candidate_pairs_are_compared_in_chunks_any_worker_can_take(
     queue, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(runs, "CHUNK_PAIRS", 1)
+    monkeypatch.setattr(verification, "CHUNK_PAIRS", 1)
     clerk, rr = gathered_request()
     run_to_completion(clerk, rr, queue, django_capture_on_commit_callbacks)
     run = DedupeRun.objects.get()
@@ -209,18 +210,17 @@ def test_candidate_pairs_are_compared_in_chunks_any_worker_can_take(
     assert run.pairs_done == run.pairs_total
     assert all(c.done and len(c.results) == len(c.checks) for c in chunks)
     # The groups are the engine's own, as if one process had compared every pair.
-    grouped = runs._group(rr, runs._run_fingerprints(rr)[1])
+    grouped = engine_groups(run, run_images(run)[1])
     assert {g.authoritative for g in grouped} == set(
         DuplicateGroup.objects.filter(run=run).values_list("authoritative__key", flat=True)
     )
 
 
 def test_progress_while_comparing_counts_pairs(queue, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(runs, "CHUNK_PAIRS", 1)
+    monkeypatch.setattr(verification, "CHUNK_PAIRS", 1)
     run_until_comparing(queue, django_capture_on_commit_callbacks)
-    _name, args = queue.pending.popleft()
-    runs.verify_pair_chunk(*args)
-    progress = runs.run_progress(DedupeRun.objects.get())
+    queue.deliver_next()  # verify_pair_chunk
+    progress = run_progress(DedupeRun.objects.get())
     assert progress.phase == "verifying"
     assert progress.phase_label == "Comparing candidate pairs"
     assert progress.done == 1 and progress.total >= 2
@@ -231,13 +231,13 @@ def test_progress_while_comparing_counts_pairs(queue, django_capture_on_commit_c
 def test_a_run_stalled_while_comparing_gets_its_pairs_sent_again(
     queue, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(runs, "CHUNK_PAIRS", 1)
+    monkeypatch.setattr(verification, "CHUNK_PAIRS", 1)
     run_until_comparing(queue, django_capture_on_commit_callbacks)
     lost = len(queue.pending)
     queue.pending.clear()  # the worker holding them was killed
     DedupeRun.objects.update(progress_at=timezone.now() - datetime.timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
-        assert runs.resume_active_runs(stalled_after=datetime.timedelta(minutes=1)) == 1
+        assert dedupe_tasks.resume_stalled_runs(stalled_after=datetime.timedelta(minutes=1)) == 1
     assert [name for name, _ in queue.pending] == ["verify_pair_chunk"] * lost
     queue.drain()
     run = DedupeRun.objects.get()
@@ -250,13 +250,12 @@ def test_a_stalled_run_is_sent_again_by_the_watchdog_and_a_progressing_one_is_no
 ):
     clerk, rr = gathered_request()
     with django_capture_on_commit_callbacks(execute=True):
-        run = runs.start_run(actor=clerk, records_request=rr)
-    _name, args = queue.pending.popleft()
-    runs.plan_run(*args)
+        run = start_run(actor=clerk, records_request=rr)
+    queue.deliver_next()  # plan_run
     queue.pending.clear()  # the broker lost every chunk message with a killed worker
-    assert runs.resume_active_runs(stalled_after=runs.stall_limit()) == 0  # it was heard from just now
+    assert dedupe_tasks.resume_stalled_runs(stalled_after=stall_limit()) == 0  # it was heard from just now
     DedupeRun.objects.filter(pk=run.pk).update(progress_at=timezone.now() - datetime.timedelta(minutes=5))
-    assert runs.resume_active_runs(stalled_after=runs.stall_limit()) == 1
+    assert dedupe_tasks.resume_stalled_runs(stalled_after=stall_limit()) == 1
     queue.drain()
     run.refresh_from_db()
     assert run.state == RunState.COMPLETED

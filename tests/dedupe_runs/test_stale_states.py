@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from dedupe import runs
 from records.errors import Conflict
 from records.models import Exemption, GatheredItem, Packet
 from records.packet.redact import Box
 from records.services import packets
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from records.services.redaction import add_redaction, confirm_redaction
 from records.services.withholding import withhold_item
@@ -27,14 +27,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def queue(monkeypatch):
     q = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", q)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: q(name, args))
+    q.install(monkeypatch)
     return q
 
 
 def run_dedupe(clerk, rr, queue, capture) -> None:
     with capture(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
+        start_run(actor=clerk, records_request=rr)
     queue.drain()
     rr.refresh_from_db()
 

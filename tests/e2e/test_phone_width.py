@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from dedupe import runs
 from records.models import Exemption, GatheredItem
 from records.services import packets, tasking
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from records.services.requests import extend_deadline
 from records.services.withholding import withhold_item
@@ -62,7 +62,7 @@ def gather(clerk, rr, department, named: dict[str, bytes]) -> None:
 
 
 def run_dedupe(clerk, rr, queue) -> None:
-    runs.start_run(actor=clerk, records_request=rr)
+    start_run(actor=clerk, records_request=rr)
     queue.drain()
     rr.refresh_from_db()
 
@@ -168,8 +168,7 @@ def log_in(page, base: str, username: str) -> None:
 
 def test_every_page_fits_a_phone_without_scrolling_sideways(live_server, browser, screenshots, monkeypatch):
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     rr, stale, token = an_office(queue)
     base = live_server.url
     pages = {

@@ -7,7 +7,6 @@ import io
 
 import pytest
 
-from dedupe import runs
 from dedupe.models import DuplicateGroup, ItemImage
 from records.models import Department
 from records.services.intake import gather_files
@@ -31,8 +30,7 @@ def log_in(page, base: str, username: str) -> None:
 def reviewed(monkeypatch, django_capture_on_commit_callbacks):
     """A request deduplicated in this process (the steps a worker runs), ready for review."""
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     clerk, rr = gathered_request(make_clerk("clerk"))
     gather_files(
         actor=clerk,

@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 from PIL import Image, ImageDraw
 
-from dedupe import runs
 from dedupe.core.pipeline import run_dedupe, sources_from_folder
 from dedupe.models import DedupeRun, GroupMembership, ImageFingerprint, ItemImage, RunState
 from records.errors import Conflict
 from records.models import GatheredItem
 from records.selectors import current_groups
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from tests.dedupe_runs.helpers import gathered_request
 from tests.factories import DepartmentFactory, RecordsRequestFactory, make_clerk
@@ -53,7 +53,7 @@ def export_folder(rr, root: Path) -> None:
 
 def test_a_run_on_a_real_worker_completes_with_the_engines_groups(celery_worker_process, tmp_path):
     clerk, rr = gathered_request()
-    run = runs.start_run(actor=clerk, records_request=rr)
+    run = start_run(actor=clerk, records_request=rr)
     run = wait_for(lambda: finished(run.pk), 120, celery_worker_process)
     assert run.state == RunState.COMPLETED, run.error
     stored = {
@@ -97,7 +97,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_lost_or_duplicated(worker_factor
     )
     started = time.monotonic()
     first = worker_factory()
-    run = runs.start_run(actor=clerk, records_request=rr)
+    run = start_run(actor=clerk, records_request=rr)
     wait_for(lambda: DedupeRun.objects.get(pk=run.pk).blobs_done >= 8, 120, first)
     first.kill()
     print(f"killed after {time.monotonic() - started:.1f} s")
@@ -121,7 +121,7 @@ def test_two_runs_started_at_once_do_not_both_proceed(celery_worker_process):
 
     def start():
         try:
-            runs.start_run(actor=clerk, records_request=rr)
+            start_run(actor=clerk, records_request=rr)
             outcomes.append("started")
         except Conflict as refused:
             outcomes.append(refused.code)

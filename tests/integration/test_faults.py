@@ -16,9 +16,9 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 
-from dedupe import runs
 from dedupe.models import DedupeRun, ImageFingerprint, ItemImage, RunState
 from records.models import GatheredItem
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from tests.factories import DepartmentFactory, RecordsRequestFactory, make_clerk
 from tests.integration.test_dedupe_run import photo_batch
@@ -115,7 +115,7 @@ def assert_complete_and_exact(run: DedupeRun, rr, count: int) -> None:
 def test_the_broker_restarted_empty_mid_run_and_the_run_still_completes(worker_factory):
     clerk, rr = gathered(120)
     worker = worker_factory()
-    run = runs.start_run(actor=clerk, records_request=rr)
+    run = start_run(actor=clerk, records_request=rr)
     wait_until(lambda: (r := run_state(run.pk)) and r.blobs_done >= 8 and r, 120, worker)
     restart_redis()  # Redis here keeps nothing on disk: every queued message is gone
     done = wait_until(
@@ -127,7 +127,7 @@ def test_the_broker_restarted_empty_mid_run_and_the_run_still_completes(worker_f
 def test_postgresql_restarted_mid_run_and_the_run_still_completes(worker_factory):
     clerk, rr = gathered(120)
     worker = worker_factory()
-    run = runs.start_run(actor=clerk, records_request=rr)
+    run = start_run(actor=clerk, records_request=rr)
     wait_until(lambda: (r := run_state(run.pk)) and r.blobs_done >= 8 and r, 120, worker)
     restart_postgres()
     connection.close()

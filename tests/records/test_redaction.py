@@ -18,11 +18,11 @@ from django.core.files.storage import default_storage
 from PIL import Image, ImageOps
 from pypdf import PdfReader
 
-from dedupe import runs
 from dedupe.models import GroupMembership
 from records.models import Exemption, GatheredItem, Packet, PacketState
 from records.packet.redact import Box, map_box
 from records.services import packets
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from records.services.redaction import add_redaction, apply_to_group, confirm_redaction, delivered_copy_path
 from tests.dedupe.images import exif_with, jpeg_bytes, png_bytes, skimage_photo
@@ -40,8 +40,7 @@ JPEG_INSIDE_MAX = 3
 @pytest.fixture
 def world(monkeypatch, django_capture_on_commit_callbacks):
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     clerk, rr = gathered_request()
     rocket = skimage_photo("rocket.jpg")
     coffee = skimage_photo("coffee.png")
@@ -59,7 +58,7 @@ def world(monkeypatch, django_capture_on_commit_callbacks):
         files=[("coffee_scan.png", io.BytesIO(png_bytes(coffee.transpose(Image.Transpose.ROTATE_90))))],
     )
     with django_capture_on_commit_callbacks(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
+        start_run(actor=clerk, records_request=rr)
     queue.drain()
     rr.refresh_from_db()
     return clerk, rr

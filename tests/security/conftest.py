@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from dedupe import runs
 from dedupe.models import DuplicateGroup, ItemImage
 from records.models import DepartmentTask, Exemption, GatheredItem, Packet, RecordsRequest, Redaction
 from records.packet.redact import Box
 from records.services import packets, tasking
 from records.services.api_tokens import create_token
+from records.services.dedupe_runs import start_run
 from records.services.intake import gather_files
 from records.services.redaction import add_redaction
 from records.services.requests import extend_deadline
@@ -63,7 +63,7 @@ class World:
 
 def _dedupe(clerk, rr, queue, capture) -> None:
     with capture(execute=True):
-        runs.start_run(actor=clerk, records_request=rr)
+        start_run(actor=clerk, records_request=rr)
     queue.drain()
 
 
@@ -71,8 +71,7 @@ def _dedupe(clerk, rr, queue, capture) -> None:
 def world(db, monkeypatch, django_capture_on_commit_callbacks) -> World:
     capture = django_capture_on_commit_callbacks
     queue = InProcessQueue()
-    monkeypatch.setattr(runs, "dispatch", queue)
-    monkeypatch.setattr(runs, "_after_commit", lambda name, *args: queue(name, args))
+    queue.install(monkeypatch)
     clerk, released = gathered_request()
     pln = GatheredItem.objects.get(original_path="coffee.png").department
     pw = GatheredItem.objects.get(original_path="coffee_turned.jpg").department

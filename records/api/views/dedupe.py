@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dedupe.models import ItemImage
-from dedupe.runs import start_run
 from records.services.decisions import choose_authoritative, merge_groups, merge_item, split_member
+from records.services.dedupe_runs import start_run
 
 from ...errors import InvalidInput
 from ...selectors import item_images_visible_to, requests_visible_to

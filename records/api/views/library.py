@@ -9,7 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dedupe.library import answer_as_dict, check_library, query_for_hashes, query_for_image
+from dedupe.library import answer_as_dict, query_for_hashes, query_for_image
+from records.services.library_door import check_library
 
 from ...errors import InvalidInput
 from ..serializers import LibraryAnswerSerializer, LibraryCheckSerializer
