@@ -1,3 +1,5 @@
+"""Django app configuration for the engine's edge."""
+
 from django.apps import AppConfig
 
 

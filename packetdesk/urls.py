@@ -1,3 +1,5 @@
+"""The site's URL map: the records pages, the API and its schema, login, admin, health check."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path

@@ -1,3 +1,5 @@
+"""Django admin registrations for the records domain's rows (for administrators, not clerks)."""
+
 from django.contrib import admin
 
 from .models import (

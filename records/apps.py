@@ -1,3 +1,5 @@
+"""Django app configuration for records; makes the role groups after every migrate."""
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 

@@ -1,3 +1,5 @@
+"""URL map of the server-rendered pages for clerks, managers, departments and requesters."""
+
 from django.urls import include, path
 
 from .views import dashboard, packets, requester, requests, review, tasks

@@ -1,0 +1,1 @@
+"""The REST API for department systems and staff: serializers, viewsets, permissions, URLs."""

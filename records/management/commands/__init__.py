@@ -1,0 +1,1 @@
+"""`manage.py` commands: demo data, department tokens, deduplicating a folder."""
