@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from .group_numbering import group_sort_key, number_groups
 from .models import (
     GATHERING_STATUSES,
     OPEN_STATUSES,
@@ -146,12 +147,10 @@ class GroupsInIndexOrder(Sequence):
 def groups_in_index_order(
     user: Any, records_request: RecordsRequest, *, conflicts_only: bool = False
 ) -> GroupsInIndexOrder:
-    """The current groups numbered and ordered as the index PDF lists them (records/packet/data.py).
+    """The current groups numbered and ordered as the index PDF lists them (records/group_numbering.py).
 
     Numbers count every group of the run, so a filtered list keeps each group's own number.
     """
-    from records.packet.data import group_sort_key, number_groups
-
     groups = current_groups(user, records_request)
     rows = groups.values_list(
         "pk", "engine_id", "authoritative__item__department__code", "authoritative__key"

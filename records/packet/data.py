@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TypeVar
 
 from dedupe.core.types import file_of_key
 from records.errors import InvalidInput
+from records.group_numbering import group_sort_key, number_groups
 from records.wording import date_source_label, relation_label, unreadable_fate
 
 
@@ -286,23 +286,6 @@ def _group_rank(items: Sequence[PacketItem]) -> dict[str, tuple[str, str, str]]:
         if best is None or (item.is_authoritative, best.path) > (best.is_authoritative, item.path):
             lead[item.group_id] = item
     return {gid: group_sort_key(it.department_code, it.path, gid) for gid, it in lead.items()}
-
-
-GroupRef = TypeVar("GroupRef", bound=Hashable)  # a group id, or a database row's pk
-
-
-def group_sort_key(department_code: str, authoritative_path: str, group_id: str) -> tuple[str, str, str]:
-    """Where a group stands in the index: its authoritative copy's department and path, then its id."""
-    return (department_code, authoritative_path, group_id)
-
-
-def number_groups(keys: Mapping[GroupRef, tuple[str, str, str]]) -> dict[GroupRef, int]:
-    """Groups numbered 1, 2, ... in index order, from each group's `group_sort_key`.
-
-    The one numbering of groups: the review page, the index PDF, the manifest and the
-    requester's page all show "Group n" from this.
-    """
-    return {gid: n for n, gid in enumerate(sorted(keys, key=lambda g: keys[g]), start=1)}
 
 
 def group_numbers(items: Iterable[PacketItem]) -> dict[str, int]:

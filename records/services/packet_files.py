@@ -18,8 +18,8 @@ from typing import IO, Any
 
 from django.core.files.storage import default_storage
 
+from ..group_numbering import group_sort_key, number_groups
 from ..models import Department, Packet
-from ..packet.data import group_sort_key, number_groups
 from ..wording import capture_label, requester_fate
 
 # A delivered file's name: a Bates number (PREFIX-NNNNNN) and a plain extension.
