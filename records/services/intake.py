@@ -305,6 +305,100 @@ class _CappedReader:
         return data
 
 
+@dataclass(frozen=True)
+class _ZipPlacement:
+    """Where a ZIP entry goes: its department and its path inside the department's folder."""
+
+    department: Department
+    path: str
+
+
+@dataclass(frozen=True)
+class _ZipRefusal:
+    """Why a ZIP entry is not gathered, and the department its refusal is filed under."""
+
+    department: Department | None
+    reason: str
+
+
+def _place_zip_entry(
+    info: zipfile.ZipInfo,
+    *,
+    index: int,
+    actor: Any,
+    department: Department | None,
+    departments: dict[str, Department],
+    bytes_so_far: int,
+) -> _ZipPlacement | _ZipRefusal:
+    """Decide, before reading a byte of it, whether and where one ZIP entry is gathered.
+
+    Without `department`, the entry's first-level folder names its department. Checks run
+    cheapest first, and each refusal is filed where a clerk looks for it: under the named
+    department, under none when no department could be read from the path, under the
+    uploader's own department when they may not upload for the one named.
+    """
+    if index >= settings.PACKETDESK_MAX_ZIP_ENTRIES:
+        reason = f"the ZIP has more than {settings.PACKETDESK_MAX_ZIP_ENTRIES} files; split it"
+        return _ZipRefusal(department, reason)
+    unsafe = unsafe_path_reason(info.filename)
+    if unsafe:
+        return _ZipRefusal(department, unsafe)
+    target, path = department, info.filename
+    if target is None:
+        folder, _, rest = normalised_path(info.filename).partition("/")
+        target = _department_by_folder(folder, departments)
+        if not rest:
+            return _ZipRefusal(None, "not inside a department folder")
+        if target is None:
+            return _ZipRefusal(None, f"no department is named '{printable_name(folder)}'")
+        path = rest
+    if not can_gather_for(actor, target):
+        own = uploader_department(actor)
+        reason = f"you upload for {own.code if own else 'no department'} only, not {target.code}"
+        return _ZipRefusal(own, reason)
+    refusal = _zip_entry_refusal(info)
+    if refusal is None and bytes_so_far + info.file_size > settings.PACKETDESK_MAX_ZIP_TOTAL_BYTES:
+        refusal = "the ZIP expands beyond the total size limit; split it"
+    if refusal:
+        return _ZipRefusal(target, refusal)
+    return _ZipPlacement(target, path)
+
+
+def _gather_zip_entry(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    placement: _ZipPlacement,
+    *,
+    records_request: RecordsRequest,
+    actor: Any,
+) -> IntakeOutcome:
+    """Stream one placed entry into the request; an entry that breaks while read is refused."""
+    try:
+        with archive.open(info) as raw:
+            return _gather_one(
+                records_request=records_request,
+                department=placement.department,
+                original_path=placement.path,
+                stream=_CappedReader(raw, info.file_size),
+                actor=actor,
+            )
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
+        return _record_refusal(
+            records_request=records_request,
+            department=placement.department,
+            path=printable_name(info.filename),
+            reason=f"the ZIP entry cannot be read: {exc}",
+            actor=actor,
+        )
+
+
 def gather_zip(
     *,
     actor: Any,
@@ -312,7 +406,11 @@ def gather_zip(
     zip_file: BinaryIO | str,
     department: Department | None = None,
 ) -> IntakeReport:
-    """Add every file in a ZIP. Without `department`, first-level folders name departments."""
+    """Add every file in a ZIP. Without `department`, first-level folders name departments.
+
+    Entries are read one at a time, each in its own transaction, so a bad entry costs only
+    itself and memory stays bounded by one entry's stream.
+    """
     _require_gathering_allowed(records_request)
     if department is not None and not can_gather_for(actor, department):
         raise NotPermitted(f"You cannot add files for {department.name}.")
@@ -324,117 +422,33 @@ def gather_zip(
     for dept in Department.objects.all():
         departments[dept.code.lower()] = dept
         departments[dept.name.lower()] = dept
-    own = uploader_department(actor)
     report = IntakeReport()
     total_bytes = 0
     with archive:
         entries = [info for info in archive.infolist() if not info.is_dir()]
         for index, info in enumerate(entries):
-            name = printable_name(info.filename)
-            target = department
-            path = info.filename
             with transaction.atomic():
-                if index >= settings.PACKETDESK_MAX_ZIP_ENTRIES:
-                    report.add(
-                        _record_refusal(
-                            records_request=records_request,
-                            department=department,
-                            path=name,
-                            reason=f"the ZIP has more than {settings.PACKETDESK_MAX_ZIP_ENTRIES} "
-                            "files; split it",
-                            actor=actor,
-                        )
-                    )
-                    continue
-                unsafe = unsafe_path_reason(info.filename)
-                if unsafe:
-                    report.add(
-                        _record_refusal(
-                            records_request=records_request,
-                            department=department,
-                            path=name,
-                            reason=unsafe,
-                            actor=actor,
-                        )
-                    )
-                    continue
-                if target is None:
-                    folder, _, rest = normalised_path(info.filename).partition("/")
-                    target = _department_by_folder(folder, departments)
-                    if not rest:
-                        report.add(
-                            _record_refusal(
-                                records_request=records_request,
-                                department=None,
-                                path=name,
-                                reason="not inside a department folder",
-                                actor=actor,
-                            )
-                        )
-                        continue
-                    if target is None:
-                        report.add(
-                            _record_refusal(
-                                records_request=records_request,
-                                department=None,
-                                path=name,
-                                reason=f"no department is named '{printable_name(folder)}'",
-                                actor=actor,
-                            )
-                        )
-                        continue
-                    path = rest
-                if not can_gather_for(actor, target):
-                    report.add(
-                        _record_refusal(
-                            records_request=records_request,
-                            department=own,
-                            path=name,
-                            reason=f"you upload for {own.code if own else 'no department'} only, "
-                            f"not {target.code}",
-                            actor=actor,
-                        )
-                    )
-                    continue
-                refusal = _zip_entry_refusal(info)
-                if refusal is None and total_bytes + info.file_size > settings.PACKETDESK_MAX_ZIP_TOTAL_BYTES:
-                    refusal = "the ZIP expands beyond the total size limit; split it"
-                if refusal:
-                    report.add(
-                        _record_refusal(
-                            records_request=records_request,
-                            department=target,
-                            path=name,
-                            reason=refusal,
-                            actor=actor,
-                        )
-                    )
-                    continue
-                try:
-                    with archive.open(info) as raw:
-                        outcome = _gather_one(
-                            records_request=records_request,
-                            department=target,
-                            original_path=path,
-                            stream=_CappedReader(raw, info.file_size),
-                            actor=actor,
-                        )
-                except (
-                    zipfile.BadZipFile,
-                    zipfile.LargeZipFile,
-                    EOFError,
-                    OSError,
-                    NotImplementedError,
-                    RuntimeError,
-                ) as exc:
+                placed = _place_zip_entry(
+                    info,
+                    index=index,
+                    actor=actor,
+                    department=department,
+                    departments=departments,
+                    bytes_so_far=total_bytes,
+                )
+                if isinstance(placed, _ZipRefusal):
                     outcome = _record_refusal(
                         records_request=records_request,
-                        department=target,
-                        path=name,
-                        reason=f"the ZIP entry cannot be read: {exc}",
+                        department=placed.department,
+                        path=printable_name(info.filename),
+                        reason=placed.reason,
                         actor=actor,
                     )
-                total_bytes += info.file_size
+                else:
+                    outcome = _gather_zip_entry(
+                        archive, info, placed, records_request=records_request, actor=actor
+                    )
+                    total_bytes += info.file_size
                 report.add(outcome)
     with transaction.atomic():
         _after_gathering(records_request, actor, report, source="zip")
