@@ -32,7 +32,7 @@ from PIL import Image, ImageDraw
 
 from records.packet.data import (
     Citation,
-    ItemStatus,
+    Fate,
     MatchExplanation,
     Packet,
     PacketGroup,
@@ -95,7 +95,7 @@ def synthetic_packet(n: int, seed: int = 5) -> Packet:
                 PacketItem(
                     path=path,
                     sha256=f"{k:064x}",
-                    status=ItemStatus.UNREADABLE,
+                    status=Fate.UNREADABLE,
                     unreadable_reason="JPEG data ends early",
                     **{**base, "thumbnail_jpeg": None},
                 )
@@ -106,7 +106,7 @@ def synthetic_packet(n: int, seed: int = 5) -> Packet:
                 PacketItem(
                     path=path,
                     sha256=f"{k:064x}",
-                    status=ItemStatus.WITHHELD,
+                    status=Fate.WITHHELD,
                     withholding=CITATION,
                     redaction_count=2 if redacted else 0,
                     redaction_exemptions=(CITATION,) if redacted else (),
@@ -126,7 +126,7 @@ def synthetic_packet(n: int, seed: int = 5) -> Packet:
                     PacketItem(
                         path=mpath,
                         sha256=f"{k + m:064x}",
-                        status=ItemStatus.DELIVERED if m == 0 else ItemStatus.DUPLICATE,
+                        status=Fate.DELIVERED if m == 0 else Fate.DUPLICATE,
                         group_id=gid,
                         is_authoritative=m == 0,
                         relation=relation,
@@ -147,7 +147,7 @@ def synthetic_packet(n: int, seed: int = 5) -> Packet:
                 )
             )
         else:
-            items.append(PacketItem(path=path, sha256=f"{k:064x}", status=ItemStatus.DELIVERED, **base))
+            items.append(PacketItem(path=path, sha256=f"{k:064x}", status=Fate.DELIVERED, **base))
     request = PacketRequest(
         city="City of Los Angeles",
         office="Office of the City Clerk",

@@ -35,8 +35,12 @@ CSV_COLUMNS = (
 )
 
 
-def build_manifest(result: DedupeResult, request: str, generated_at: datetime) -> dict[str, Any]:
-    """The manifest.json document for one dedupe run."""
+def result_manifest(result: DedupeResult, request: str, generated_at: datetime) -> dict[str, Any]:
+    """The manifest.json document for one dedupe run (DESIGN.md's interchange format).
+
+    `dedupe_folder` writes it; a web packet writes records.packet.manifests.packet_manifest,
+    built from the prepared packet (fates, withholdings, redactions) rather than from a result.
+    """
     group_of: dict[str, Group] = {}
     evidence: dict[str, MemberEvidence] = {}
     for g in result.groups:

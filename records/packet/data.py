@@ -33,7 +33,13 @@ class UnreadableFiles(StrEnum):
     ORIGINAL_BYTES = "original_bytes"
 
 
-class ItemStatus(StrEnum):
+class Fate(StrEnum):
+    """What became of a gathered file in the packet (the index's "fate" column).
+
+    Not the item's intake status (records.models.ItemStatus): a stored item is delivered,
+    a duplicate, withheld or unreadable here.
+    """
+
     DELIVERED = "delivered"
     DUPLICATE = "duplicate"
     WITHHELD = "withheld"
@@ -94,7 +100,7 @@ class PacketItem:
     department_name: str
     sha256: str
     byte_size: int
-    status: ItemStatus
+    status: Fate
     bates: str | None = None
     capture_date: datetime | None = None  # wall-clock time as recorded
     capture_date_source: str = "unknown"
@@ -125,22 +131,22 @@ class PacketItem:
     @property
     def is_redacted(self) -> bool:
         """Delivered with parts blacked out (a withheld item with redactions goes out redacted)."""
-        return self.redaction_count > 0 and self.status in (ItemStatus.DELIVERED, ItemStatus.WITHHELD)
+        return self.redaction_count > 0 and self.status in (Fate.DELIVERED, Fate.WITHHELD)
 
     @property
     def is_withheld_in_full(self) -> bool:
-        return self.status == ItemStatus.WITHHELD and not self.is_redacted
+        return self.status == Fate.WITHHELD and not self.is_redacted
 
     @property
     def is_unreadable(self) -> bool:
         """Could not be opened (refused at intake included)."""
-        return self.status in (ItemStatus.UNREADABLE, ItemStatus.REFUSED)
+        return self.status in (Fate.UNREADABLE, Fate.REFUSED)
 
     @property
     def is_produced(self) -> bool:
         """Goes out as a file with a Bates number by default."""
         return (
-            self.status == ItemStatus.DELIVERED
+            self.status == Fate.DELIVERED
             or self.is_redacted
             or (self.is_unreadable and self.delivered_as_received)
         )
@@ -228,7 +234,7 @@ class PacketCounts:
     @classmethod
     def from_items(cls, items: Iterable[PacketItem]) -> PacketCounts:
         items = list(items)
-        dups = [i for i in items if i.status == ItemStatus.DUPLICATE]
+        dups = [i for i in items if i.status == Fate.DUPLICATE]
         exemptions: dict[tuple[str, str], Citation] = {}
         for item in items:
             if item.is_withheld_in_full or item.is_redacted:
@@ -236,15 +242,13 @@ class PacketCounts:
                     exemptions.setdefault((c.section, c.exemption), c)
         return cls(
             gathered=len(items),
-            delivered=sum(
-                1 for i in items if i.is_produced or (i.bates and i.status == ItemStatus.DUPLICATE)
-            ),
+            delivered=sum(1 for i in items if i.is_produced or (i.bates and i.status == Fate.DUPLICATE)),
             exact_duplicates=sum(1 for i in dups if i.relation in EXACT_RELATIONS),
             near_duplicates=sum(1 for i in dups if i.relation not in EXACT_RELATIONS),
             withheld=sum(1 for i in items if i.is_withheld_in_full),
             redacted=sum(1 for i in items if i.is_redacted),
             redactions=sum(i.redaction_count for i in items if i.is_redacted),
-            unreadable=sum(1 for i in items if i.status in (ItemStatus.UNREADABLE, ItemStatus.REFUSED)),
+            unreadable=sum(1 for i in items if i.status in (Fate.UNREADABLE, Fate.REFUSED)),
             bytes_gathered=sum(i.byte_size for i in items),
             bytes_saved=sum(i.byte_size for i in dups if not i.bates),
             exemptions=tuple(exemptions[k] for k in sorted(exemptions)),
@@ -291,6 +295,34 @@ def _group_rank(items: Sequence[PacketItem]) -> dict[str, tuple[str, str, str]]:
 def group_numbers(items: Iterable[PacketItem]) -> dict[str, int]:
     """Each group's number (1, 2, ...) in the order the index lists the groups."""
     return number_groups(_group_rank(list(items)))
+
+
+def grouped_fields(
+    *,
+    group_id: str,
+    is_authoritative: bool,
+    rule: str,
+    reason: str,
+    relation: str | None = None,
+    explanation: str | None = None,
+) -> tuple[Fate, dict[str, object]]:
+    """How a member of a duplicate group shows in the packet: its fate and its group fields.
+
+    Both routes to a packet use it: a web packet from the stored groups (prepare.py) and a
+    folder run from the engine's result (from_engine.py). The authoritative copy is
+    delivered, every other member is a duplicate of it; `relation` is left out when the
+    caller has none (the engine gives the authoritative copy no relation to itself).
+    """
+    fields: dict[str, object] = {
+        "group_id": group_id,
+        "is_authoritative": is_authoritative,
+        "authority_rule": rule,
+        "authority_reason": reason,
+    }
+    if relation is not None:
+        fields["relation"] = relation
+        fields["relation_explanation"] = explanation or ""
+    return (Fate.DELIVERED if is_authoritative else Fate.DUPLICATE), fields
 
 
 def unreadable_fields(rule: UnreadableFiles | str, *, page: int, original_kept: bool) -> dict[str, object]:
@@ -349,13 +381,13 @@ def assign_bates(
     numbered: list[PacketItem] = []
     n = start
     for item in index_order(items):
-        gets_number = item.is_produced or (every_copy and item.status == ItemStatus.DUPLICATE)
+        gets_number = item.is_produced or (every_copy and item.status == Fate.DUPLICATE)
         numbered.append(dataclasses.replace(item, bates=bates_number(prefix, n) if gets_number else None))
         n += gets_number
     authoritative_bates = {i.group_id: i.bates for i in numbered if i.group_id and i.is_authoritative}
     return tuple(
         dataclasses.replace(i, duplicate_of_bates=authoritative_bates.get(i.group_id))
-        if i.status == ItemStatus.DUPLICATE
+        if i.status == Fate.DUPLICATE
         else i
         for i in numbered
     )
@@ -379,7 +411,7 @@ def item_fate(item: PacketItem, item_numbers: Mapping[str, int] | None = None) -
     `item_numbers` maps group ids to the authoritative copy's item number, for a duplicate of
     an item that has no Bates number (it was withheld or could not be read).
     """
-    if item.status == ItemStatus.DUPLICATE:
+    if item.status == Fate.DUPLICATE:
         if item.duplicate_of_bates:
             target = item.duplicate_of_bates
         elif item_numbers and item.group_id in item_numbers:
@@ -390,10 +422,10 @@ def item_fate(item: PacketItem, item_numbers: Mapping[str, int] | None = None) -
     if item.is_redacted:
         s = "s" if item.redaction_count != 1 else ""
         return f"delivered with {item.redaction_count} redaction{s}: {citations_text(item.citations)}"
-    if item.status == ItemStatus.WITHHELD:
+    if item.status == Fate.WITHHELD:
         return f"withheld: {citations_text(item.citations) or 'no citation recorded'}"
     if item.is_unreadable:
-        what = "unreadable" if item.status == ItemStatus.UNREADABLE else "unreadable (refused at intake)"
+        what = "unreadable" if item.status == Fate.UNREADABLE else "unreadable (refused at intake)"
         return f"{what}: {item.unreadable_reason or 'no reason recorded'}. {unreadable_outcome(item)}"
     return "delivered"
 
@@ -404,5 +436,5 @@ def unreadable_outcome(item: PacketItem) -> str:
         item.unreadable_rule or UnreadableFiles.NOT_DELIVERED,
         delivered=item.delivered_as_received,
         original_kept=item.original_kept,
-        page_of_file=item.status == ItemStatus.UNREADABLE and file_of_key(item.path) != item.path,
+        page_of_file=item.status == Fate.UNREADABLE and file_of_key(item.path) != item.path,
     )

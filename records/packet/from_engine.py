@@ -17,8 +17,8 @@ from pathlib import Path
 from dedupe.core.sniff import usual_extension
 from dedupe.core.types import DedupeResult, Fingerprint, SourceFile, file_of_key, page_of_key
 
-from .data import ItemStatus as Fate
 from .data import (
+    Fate,
     MatchExplanation,
     Packet,
     PacketGroup,
@@ -26,6 +26,7 @@ from .data import (
     PacketRequest,
     UnreadableFiles,
     assign_bates,
+    grouped_fields,
     unreadable_fields,
 )
 from .delivered import as_delivered, write_delivered_copy
@@ -79,24 +80,15 @@ def packet_from_result(
             items.append(_item(fp, status=Fate.DELIVERED))
             continue
         group, member = group_of[fp.key]
-        fate = {
-            "group_id": group.id,
-            "is_authoritative": member is None,
-            "authority_rule": group.rule,
-            "authority_reason": group.reason,
-        }
-        if member is None:
-            items.append(_item(fp, status=Fate.DELIVERED, **fate))
-        else:
-            items.append(
-                _item(
-                    fp,
-                    status=Fate.DUPLICATE,
-                    relation=member.relation,
-                    relation_explanation=member.explanation,
-                    **fate,
-                )
-            )
+        fate, fields = grouped_fields(
+            group_id=group.id,
+            is_authoritative=member is None,
+            rule=group.rule,
+            reason=group.reason,
+            relation=None if member is None else member.relation,
+            explanation=None if member is None else member.explanation,
+        )
+        items.append(_item(fp, status=fate, **fields))
     for unreadable in result.unreadable:
         items.append(
             PacketItem(

@@ -39,7 +39,7 @@ from reportlab.platypus import (
 )
 
 from records.packet.data import (
-    ItemStatus,
+    Fate,
     Packet,
     PacketGroup,
     PacketItem,
@@ -246,7 +246,7 @@ class ItemRow(Flowable):
         colour = STATUS_COLOURS.get(kind, INK)
         if item.is_unreadable:
             # The reason and what the requester gets, under its rule, are in the details column.
-            what = "unreadable" if item.status == ItemStatus.UNREADABLE else "unreadable (refused at intake)"
+            what = "unreadable" if item.status == Fate.UNREADABLE else "unreadable (refused at intake)"
             fate = f"{what}: {'delivered as received' if item.delivered_as_received else 'not delivered'}"
         lines += [(t, SANS, 7, colour) for t in wrap_line(printable(fate), SANS, 7, width, 5)]
         return lines
@@ -568,8 +568,8 @@ def _items(
 
     def previewable(item: PacketItem) -> bool:
         # A thumbnail of a withheld or redacted original would disclose what was withheld.
-        shown = authority.get(item.group_id) if item.status == ItemStatus.DUPLICATE else item
-        return shown is not None and shown.status == ItemStatus.DELIVERED and not shown.is_redacted
+        shown = authority.get(item.group_id) if item.status == Fate.DUPLICATE else item
+        return shown is not None and shown.status == Fate.DELIVERED and not shown.is_redacted
 
     story: list[Flowable] = [PageBreak(), Paragraph("Items", st["h1"])]
     row = lambda item, shaded, in_group: ItemRow(  # noqa: E731

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from records.packet.data import ItemStatus, Packet, PacketItem, item_fate
+from records.packet.data import Fate, Packet, PacketItem, item_fate
 from records.wording import authority_words
 
 MANIFEST_CSV_COLUMNS = (
@@ -69,7 +69,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def manifest_status(item: PacketItem) -> str:
     """DESIGN.md's four statuses: refused at intake is unreadable; a redacted file is delivered."""
-    if item.status == ItemStatus.REFUSED:
+    if item.status == Fate.REFUSED:
         return "unreadable"
     if item.is_redacted:
         return "delivered"
@@ -87,9 +87,9 @@ def _authority_numbers(packet: Packet) -> dict[str, int]:
 
 def _reason(item: PacketItem, by_group: dict[str, int]) -> str:
     fate = item_fate(item, by_group)
-    if item.is_authoritative and item.status != ItemStatus.DUPLICATE:
+    if item.is_authoritative and item.status != Fate.DUPLICATE:
         return f"{fate}; authoritative copy: {authority_words(item.authority_rule, item.authority_reason)}"
-    if item.status == ItemStatus.DELIVERED and item.group_id is None:
+    if item.status == Fate.DELIVERED and item.group_id is None:
         return f"{fate}; no duplicate found"
     return fate
 
@@ -98,7 +98,7 @@ def _by_path(items: Iterable[PacketItem]) -> list[PacketItem]:
     return sorted(items, key=lambda i: (i.path, i.sha256))
 
 
-def build_manifest(packet: Packet) -> dict[str, Any]:
+def packet_manifest(packet: Packet) -> dict[str, Any]:
     """The manifest.json document: every gathered file once, sorted by path; groups by id."""
     by_group = _authority_numbers(packet)
     items: list[dict[str, Any]] = []
@@ -151,7 +151,7 @@ def build_manifest(packet: Packet) -> dict[str, Any]:
 
 
 def manifest_json(packet: Packet) -> bytes:
-    return (json.dumps(build_manifest(packet), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(packet_manifest(packet), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _cell(value: object) -> str:

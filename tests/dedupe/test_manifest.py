@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime
 
 from dedupe.core.grouping import group_fingerprints
-from dedupe.core.manifest import build_manifest, manifest_csv, manifest_json
+from dedupe.core.manifest import manifest_csv, manifest_json, result_manifest
 from dedupe.core.types import CaptureDateSource, DedupeResult, Unreadable
 from tests.dedupe.builders import fingerprint_of, metadata, reencode, scene
 
@@ -32,7 +32,7 @@ def _result() -> DedupeResult:
 
 
 def test_manifest_has_every_item_and_the_design_fields() -> None:
-    manifest = build_manifest(_result(), "R-2024-17", WHEN)
+    manifest = result_manifest(_result(), "R-2024-17", WHEN)
     assert manifest["request"] == "R-2024-17" and manifest["generated_at"] == "2024-06-01T12:00:00+00:00"
     assert [i["path"] for i in manifest["items"]] == [
         "parks/a.jpg",
@@ -52,7 +52,7 @@ def test_manifest_has_every_item_and_the_design_fields() -> None:
 
 
 def test_groups_list_all_members_including_the_authoritative_copy() -> None:
-    manifest = build_manifest(_result(), "R", WHEN)
+    manifest = result_manifest(_result(), "R", WHEN)
     (group,) = manifest["groups"]
     assert group["members"] == ["parks/a.jpg", "police/a.jpg"]
     assert group["authoritative"] in group["members"] and group["rule"] and group["reason"]
@@ -63,8 +63,8 @@ def test_groups_list_all_members_including_the_authoritative_copy() -> None:
 
 
 def test_manifest_bytes_are_deterministic_and_csv_has_one_row_per_item() -> None:
-    first = manifest_json(build_manifest(_result(), "R", WHEN))
-    assert first == manifest_json(build_manifest(_result(), "R", WHEN))
-    rows = list(csv.DictReader(io.StringIO(manifest_csv(build_manifest(_result(), "R", WHEN)))))
+    first = manifest_json(result_manifest(_result(), "R", WHEN))
+    assert first == manifest_json(result_manifest(_result(), "R", WHEN))
+    rows = list(csv.DictReader(io.StringIO(manifest_csv(result_manifest(_result(), "R", WHEN)))))
     assert [r["path"] for r in rows] == ["parks/a.jpg", "parks/b.jpg", "parks/x.txt", "police/a.jpg"]
     assert rows[2]["reason"] == "not an image (plain text)"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dedupe.core.manifest import build_manifest, manifest_csv, manifest_json
+from dedupe.core.manifest import manifest_csv, manifest_json, result_manifest
 from dedupe.core.pipeline import run_dedupe, sources_from_folder
 from dedupe.core.types import DedupeResult, page_key
 
@@ -42,7 +42,7 @@ def dedupe_folder(
     result = run_dedupe(sources, jobs=jobs, departments_of_record=office_of_record)
     when = generated_at or datetime.now(tz=UTC).replace(microsecond=0)
     reference = request or Path(root).name
-    manifest = build_manifest(result, reference, when)
+    manifest = result_manifest(result, reference, when)
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
     if packet:

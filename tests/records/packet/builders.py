@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from dedupe.core.types import page_of_key
 from records.packet.data import (
     Citation,
-    ItemStatus,
+    Fate,
     MatchExplanation,
     Packet,
     PacketGroup,
@@ -85,7 +85,7 @@ class PacketBuilder:
         self.contents: dict[str, bytes] = {}
 
     def item(
-        self, path: str, department: str = "PW", status: ItemStatus = ItemStatus.DELIVERED, **fields: object
+        self, path: str, department: str = "PW", status: Fate = Fate.DELIVERED, **fields: object
     ) -> PacketItem:
         seed = len(self.items) + 1
         content = fields.pop("content", None) or f"image bytes of {path}".encode() * 40
@@ -123,7 +123,7 @@ class PacketBuilder:
                 self.items[n],
                 group_id=gid,
                 is_authoritative=k == 0,
-                status=self.items[n].status if k == 0 else ItemStatus.DUPLICATE,
+                status=self.items[n].status if k == 0 else Fate.DUPLICATE,
                 relation="" if k == 0 else relation,
                 authority_rule=rule,
                 authority_reason=reason,
@@ -187,12 +187,12 @@ def demo_packet(
     b.item("BLD/permits/scan_2211.png", "BLD", capture_date=None, capture_date_source="unknown")
     b.item("BLD/permits/<b>x</b><font size=80>big</font>.jpg", "BLD")
     b.item("PW/rtl/\u05e6\u05d9\u05dc\u05d5\u05dd \u202egpj.exe\x07bell.jpg", "PW")
-    b.item("PD/field/victim_face.jpg", "PD", ItemStatus.WITHHELD, withholding=INVESTIGATION)
+    b.item("PD/field/victim_face.jpg", "PD", Fate.WITHHELD, withholding=INVESTIGATION)
     b.item("PD/field/victim_face_copy.jpg", "PD")
     b.item(
         "PD/field/plates.jpg",
         "PD",
-        ItemStatus.WITHHELD,
+        Fate.WITHHELD,
         withholding=PRIVACY,
         redaction_count=2,
         redaction_exemptions=(PRIVACY,),
@@ -200,7 +200,7 @@ def demo_packet(
     b.item(
         "SAN/cleanup/broken.jpg",
         "SAN",
-        ItemStatus.UNREADABLE,
+        Fate.UNREADABLE,
         unreadable_reason="JPEG data ends early",
         thumbnail_jpeg=None,
         capture_date=None,
@@ -209,7 +209,7 @@ def demo_packet(
     b.item(
         "SAN/cleanup/notes.docx",
         "SAN",
-        ItemStatus.REFUSED,
+        Fate.REFUSED,
         unreadable_reason="a Word document, not an image",
         thumbnail_jpeg=None,
         capture_date=None,

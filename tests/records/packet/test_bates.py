@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from records.errors import InvalidInput
-from records.packet.data import ItemStatus, assign_bates, index_order
+from records.packet.data import Fate, assign_bates, index_order
 from tests.records.packet.builders import demo_packet
 
 
@@ -16,14 +16,14 @@ def test_delivered_files_are_numbered_in_index_order_without_gaps(demo):
 def test_authoritative_copies_ungrouped_and_redacted_items_get_numbers_and_nothing_else(demo):
     _, packet = demo
     for item in packet.items:
-        should = item.status == ItemStatus.DELIVERED or item.is_redacted
+        should = item.status == Fate.DELIVERED or item.is_redacted
         assert (item.bates is not None) == should, item.path
 
 
 def test_duplicates_point_at_their_authoritative_copys_number(demo):
     _, packet = demo
     by_group = {i.group_id: i.bates for i in packet.items if i.is_authoritative}
-    dups = [i for i in packet.items if i.status == ItemStatus.DUPLICATE]
+    dups = [i for i in packet.items if i.status == Fate.DUPLICATE]
     assert dups
     for dup in dups:
         assert dup.duplicate_of_bates == by_group[dup.group_id]
@@ -41,12 +41,10 @@ def test_numbering_does_not_depend_on_input_order(demo):
 
 def test_every_copy_option_numbers_duplicates_too():
     _, packet = demo_packet(every_copy=True)
-    dups = [i for i in packet.items if i.status == ItemStatus.DUPLICATE]
+    dups = [i for i in packet.items if i.status == Fate.DUPLICATE]
     assert all(i.bates for i in dups)
     assert all(i.duplicate_of_bates != i.bates for i in dups)
-    assert not any(
-        i.bates for i in packet.items if i.is_withheld_in_full or i.status == ItemStatus.UNREADABLE
-    )
+    assert not any(i.bates for i in packet.items if i.is_withheld_in_full or i.status == Fate.UNREADABLE)
 
 
 def test_start_number_is_honoured(demo):
@@ -70,4 +68,4 @@ def test_counts_add_up_to_every_gathered_file(demo):
     assert c.delivered + c.exact_duplicates + c.near_duplicates + c.withheld + c.unreadable == c.gathered
     assert c.redacted == 1 and c.redactions == 2
     assert [e.section for e in c.exemptions] == ["Gov. Code § 7923.600", "Gov. Code § 7927.700"]
-    assert c.bytes_saved == sum(i.byte_size for i in packet.items if i.status == ItemStatus.DUPLICATE)
+    assert c.bytes_saved == sum(i.byte_size for i in packet.items if i.status == Fate.DUPLICATE)

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from records.packet.data import ItemStatus, index_order
+from records.packet.data import Fate, index_order
 from records.packet.index_pdf import printable, render_index_pdf, wrap_line
 from tests.records.packet.builders import demo_packet
 
@@ -34,10 +34,10 @@ def test_every_gathered_file_appears_with_its_bates_number_or_fate(rendered):
         if item.bates:
             assert item.bates in text
         expected = {
-            ItemStatus.DUPLICATE: "duplicateof",
-            ItemStatus.WITHHELD: "withheld:" if not item.is_redacted else "deliveredwith2redactions",
-            ItemStatus.UNREADABLE: "unreadable:",
-            ItemStatus.REFUSED: "unreadable(refusedatintake):",
+            Fate.DUPLICATE: "duplicateof",
+            Fate.WITHHELD: "withheld:" if not item.is_redacted else "deliveredwith2redactions",
+            Fate.UNREADABLE: "unreadable:",
+            Fate.REFUSED: "unreadable(refusedatintake):",
         }.get(item.status, "delivered")
         assert expected in text
 
