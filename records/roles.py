@@ -1,7 +1,9 @@
-"""The three staff roles, as Django groups with real permissions, and questions about a user.
+"""The three staff roles, as Django groups with real permissions, questions about a user,
+and the one guard per role that services call before they write.
 
 A department uploader is also bound to one department (DepartmentUploader); everything
-they see or add is limited to it by the selectors.
+they see or add is limited to it by the selectors. Pages and the API ask the same
+predicates (`is_clerk`, `is_staff_member`); only the form of the refusal differs at each edge.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
 
+from .errors import NotPermitted
 from .models import Department
 
 
@@ -71,6 +74,26 @@ def is_clerk(user: User) -> bool:
 
 def is_manager(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or has_role(user, Role.MANAGER))
+
+
+def is_staff_member(user: User) -> bool:
+    """Clerks and managers: the records office, who see every department's requests."""
+    return is_clerk(user) or is_manager(user)
+
+
+def require_clerk(actor: User, message: str = "Only a clerk can do this.") -> None:
+    """Refuse a write to anyone but a clerk, with NotPermitted (403, code "not_permitted").
+
+    Each service names what the clerk alone may do in `message`; the API returns it as is.
+    """
+    if not is_clerk(actor):
+        raise NotPermitted(message)
+
+
+def require_staff(actor: User, message: str = "Only the records office can do this.") -> None:
+    """Refuse anyone but a clerk or a manager, with NotPermitted (403, code "not_permitted")."""
+    if not is_staff_member(actor):
+        raise NotPermitted(message)
 
 
 def uploader_department(user: User) -> Department | None:

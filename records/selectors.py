@@ -30,11 +30,11 @@ from .models import (
     Redaction,
     Withholding,
 )
-from .roles import is_clerk, is_manager, uploader_department
+from .roles import is_clerk, is_staff_member, uploader_department
 
 
 def requests_visible_to(user: Any) -> QuerySet[RecordsRequest]:
-    if is_clerk(user) or is_manager(user):
+    if is_staff_member(user):
         return RecordsRequest.objects.all()
     if uploader_department(user) is not None:
         # Departments gather for open requests; they never see released packets here.
@@ -44,7 +44,7 @@ def requests_visible_to(user: Any) -> QuerySet[RecordsRequest]:
 
 def items_visible_to(user: Any) -> QuerySet[GatheredItem]:
     items = GatheredItem.objects.select_related("department", "request")
-    if is_clerk(user) or is_manager(user):
+    if is_staff_member(user):
         return items
     own = uploader_department(user)
     if own is not None:
@@ -83,7 +83,7 @@ def department_counts(user: Any, records_request: RecordsRequest) -> list[dict[s
 
 
 def audit_trail(user: Any, records_request: RecordsRequest) -> QuerySet[AuditEvent]:
-    if not (is_clerk(user) or is_manager(user)):
+    if not is_staff_member(user):
         return AuditEvent.objects.none()
     return AuditEvent.objects.filter(request=records_request).select_related("actor")
 
@@ -105,7 +105,7 @@ def current_groups(user: Any, records_request: RecordsRequest):
     from dedupe.models import DuplicateGroup, GroupMembership
 
     run = latest_completed_run(records_request)
-    if run is None or not (is_clerk(user) or is_manager(user)):
+    if run is None or not is_staff_member(user):
         return DuplicateGroup.objects.none()
     members = GroupMembership.objects.select_related("image__item__department", "image__fingerprint")
     return (
@@ -204,7 +204,7 @@ def overdue_among(requests: QuerySet[RecordsRequest], today: Any) -> QuerySet[Re
 def tasks_visible_to(user: Any) -> QuerySet[DepartmentTask]:
     """Department tasks: clerks and managers see all; an uploader only its department's."""
     tasks = DepartmentTask.objects.select_related("request", "department", "answered_by")
-    if is_clerk(user) or is_manager(user):
+    if is_staff_member(user):
         return tasks
     own = uploader_department(user)
     if own is not None:
@@ -213,7 +213,7 @@ def tasks_visible_to(user: Any) -> QuerySet[DepartmentTask]:
 
 
 def packets_visible_to(user: Any) -> QuerySet[Packet]:
-    if is_clerk(user) or is_manager(user):
+    if is_staff_member(user):
         return Packet.objects.select_related("request", "built_by", "released_by")
     return Packet.objects.none()
 
@@ -341,7 +341,7 @@ class FilesSinceRun:
 
 def files_since_last_run(user: Any, records_request: RecordsRequest) -> FilesSinceRun | None:
     """For staff: the stored files the last completed run did not see, unless a run is under way."""
-    if not (is_clerk(user) or is_manager(user)) or active_run(records_request) is not None:
+    if not is_staff_member(user) or active_run(records_request) is not None:
         return None
     if latest_completed_run(records_request) is None:
         return None

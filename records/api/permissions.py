@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from ..roles import is_clerk, is_manager
+from ..roles import is_clerk, is_staff_member
 
 
 class IsStaff(BasePermission):
@@ -14,7 +14,7 @@ class IsStaff(BasePermission):
     message = "Only clerks and managers can use this part of the API."
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and (is_clerk(request.user) or is_manager(request.user)))
+        return bool(request.user and is_staff_member(request.user))
 
 
 class IsClerk(BasePermission):

@@ -21,14 +21,13 @@ from dedupe.models import ClerkDecision, DedupeRun, DuplicateGroup, GroupMembers
 from dedupe.runs.engine_inputs import clerk_decisions, engine_fingerprint
 from dedupe.runs.group_rows import authority_decisions, conflict_rows, stored_reason, write_memberships
 from dedupe.runs.run_settings import run_settings
-from records.errors import InvalidInput, NotPermitted
-from records.roles import is_clerk
+from records.errors import InvalidInput
+from records.roles import require_clerk
 from records.services.audit import record_event
 
 
 def _require_clerk_and_reason(actor: Any, reason: str) -> str:
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can change duplicate groups.")
+    require_clerk(actor, "Only a clerk can change duplicate groups.")
     if not reason.strip():
         raise InvalidInput("Give the reason for this decision; it is shown in the packet index.")
     return reason.strip()
@@ -309,8 +308,7 @@ def merge_item(*, actor: Any, into: DuplicateGroup, image: ItemImage, reason: st
 @transaction.atomic
 def accept_group(*, actor: Any, group: DuplicateGroup) -> DuplicateGroup:
     """Record that a clerk reviewed the group and accepts it as it stands (the review's 'a' key)."""
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can review duplicate groups.")
+    require_clerk(actor, "Only a clerk can review duplicate groups.")
     group = DuplicateGroup.objects.select_for_update().get(pk=group.pk)
     if group.accepted_at is None:
         group.accepted_by = actor

@@ -24,9 +24,9 @@ from dedupe.models import DedupeRun, ImageFingerprint, ItemImage
 from dedupe.runs.lifecycle import RunAlreadyActive, active_run, create_run
 from dedupe.runs.run_settings import RunSettings
 
-from ..errors import Conflict, NotPermitted
+from ..errors import Conflict
 from ..models import Blob, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
-from ..roles import is_clerk
+from ..roles import require_clerk
 from .audit import record_event
 from .requests import move_status, move_status_if
 
@@ -62,8 +62,7 @@ def start_run(
     The run keeps the thresholds (`match_settings`, the defaults unless given) and the
     request's office of record as they are now, for every step and every later decision.
     """
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can run duplicate detection.")
+    require_clerk(actor, "Only a clerk can run duplicate detection.")
     with transaction.atomic():
         locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
         active = active_run(locked.pk)

@@ -28,7 +28,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from .. import selectors
-from ..errors import ApplicationError, Conflict, NotPermitted
+from ..errors import ApplicationError, Conflict
 from ..models import (
     GatheredItem,
     Packet,
@@ -37,7 +37,7 @@ from ..models import (
     RequesterLink,
     RequestStatus,
 )
-from ..roles import is_clerk
+from ..roles import require_clerk
 from .audit import record_event
 from .requests import move_status
 
@@ -49,9 +49,7 @@ class LinkNotUsable(ApplicationError):
     http_status = 410
 
 
-def _require_clerk(actor: Any) -> None:
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can build or release packets.")
+_CLERK_ONLY = "Only a clerk can build or release packets."
 
 
 def _latest_run(records_request: RecordsRequest):
@@ -68,7 +66,7 @@ def request_build(
     *, actor: Any, records_request: RecordsRequest, every_copy: bool = False, load_files: bool = False
 ) -> Packet:
     """Queue a build of the packet from the latest duplicate search and the clerk's decisions."""
-    _require_clerk(actor)
+    require_clerk(actor, _CLERK_ONLY)
     # The packet page shows the same blockers before the clerk presses Build.
     blockers = selectors.packet_build_blockers(records_request)
     if blockers:
@@ -259,7 +257,7 @@ def _issue_link(actor: Any, packet: Packet, valid_days: int) -> IssuedLink:
 @transaction.atomic
 def release(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) -> IssuedLink:
     """Release a built packet to the requester and issue their link."""
-    _require_clerk(actor)
+    require_clerk(actor, _CLERK_ONLY)
     packet = Packet.objects.select_for_update().select_related("request").get(pk=packet.pk)
     if packet.state != PacketState.READY:
         raise Conflict(
@@ -297,7 +295,7 @@ def release(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) 
 @transaction.atomic
 def issue_new_link(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) -> IssuedLink:
     """Another link to a released packet (e.g. after revoking one that was forwarded)."""
-    _require_clerk(actor)
+    require_clerk(actor, _CLERK_ONLY)
     packet = Packet.objects.select_related("request").get(pk=packet.pk)
     if packet.state != PacketState.RELEASED:
         raise Conflict("Release the packet before sharing it.")
@@ -314,7 +312,7 @@ def issue_new_link(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK
 
 @transaction.atomic
 def revoke_link(*, actor: Any, link: RequesterLink) -> RequesterLink:
-    _require_clerk(actor)
+    require_clerk(actor, _CLERK_ONLY)
     link = RequesterLink.objects.select_for_update().select_related("packet__request").get(pk=link.pk)
     if link.revoked_at is None:
         link.revoked_at = timezone.now()

@@ -10,17 +10,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..errors import InvalidInput, NotPermitted
+from ..errors import InvalidInput
 from ..models import Exemption, GatheredItem, Redaction
 from ..packet.delivered import needs_own_copy, write_delivered_copy
 from ..packet.redact import Box, map_box
-from ..roles import is_clerk
+from ..roles import require_clerk
 from .audit import record_event
 
-
-def _require_clerk(actor: Any) -> None:
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can redact.")
+_CLERK_ONLY = "Only a clerk can redact."
 
 
 def _require_readable(item: GatheredItem, page: int) -> None:
@@ -66,7 +63,7 @@ def add_redaction(
     confirmed: bool = True,
 ) -> Redaction:
     """Record a box (in the upright image's pixels) to black out under `exemption`."""
-    _require_clerk(actor)
+    require_clerk(actor, _CLERK_ONLY)
     size = _image_size(item, page)
     clipped = box.clipped(size)
     if clipped is None:
@@ -103,7 +100,7 @@ def add_redaction(
 
 @transaction.atomic
 def remove_redaction(*, actor: Any, redaction: Redaction) -> None:
-    _require_clerk(actor)
+    require_clerk(actor, _CLERK_ONLY)
     item = redaction.item
     record_event(
         actor=actor,
@@ -120,7 +117,7 @@ def remove_redaction(*, actor: Any, redaction: Redaction) -> None:
 
 @transaction.atomic
 def confirm_redaction(*, actor: Any, redaction: Redaction) -> Redaction:
-    _require_clerk(actor)
+    require_clerk(actor, _CLERK_ONLY)
     redaction.confirmed = True
     redaction.save(update_fields=["confirmed"])
     record_event(
@@ -139,7 +136,7 @@ def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
     from dedupe.models import GroupMembership
     from records.selectors import latest_completed_run
 
-    _require_clerk(actor)
+    require_clerk(actor, _CLERK_ONLY)
     run = latest_completed_run(redaction.item.request)
     membership = (
         GroupMembership.objects.filter(group__run=run, image__item=redaction.item, image__page=redaction.page)

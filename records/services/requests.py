@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import deadlines
-from ..errors import ExtensionRefused, IllegalTransition, InvalidInput, NotPermitted
+from ..errors import ExtensionRefused, IllegalTransition, InvalidInput
 from ..models import (
     OPEN_STATUSES,
     Department,
@@ -21,7 +21,7 @@ from ..models import (
     RequestStatus,
     StatusTransition,
 )
-from ..roles import is_clerk
+from ..roles import require_clerk
 from .audit import record_event
 
 S = RequestStatus
@@ -96,11 +96,6 @@ def _next_reference(year: int) -> str:
     return f"{year % 100:02d}-{counter.last_number:05d}"
 
 
-def _require_clerk(actor: Any) -> None:
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can do this.")
-
-
 @transaction.atomic
 def open_request(
     *,
@@ -116,7 +111,7 @@ def open_request(
     bates_prefix: str = "",
 ) -> RecordsRequest:
     """Log a new request and compute its 10-day deadline."""
-    _require_clerk(actor)
+    require_clerk(actor)
     if not requester_name.strip():
         raise InvalidInput("The requester's name is required.")
     if not description.strip():
@@ -230,7 +225,7 @@ def extend_deadline(
     *, actor: Any, records_request: RecordsRequest, days: int, ground: str, reason: str
 ) -> RecordsRequest:
     """Extend the deadline by up to 14 days with a written reason (Gov. Code § 7922.535(b), (c))."""
-    _require_clerk(actor)
+    require_clerk(actor)
     locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
     if locked.extension_days:
         raise ExtensionRefused("This request has already been extended; the law allows one extension.")

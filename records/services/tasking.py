@@ -22,17 +22,12 @@ from django.utils import timezone
 
 from ..errors import Conflict, InvalidInput, NotPermitted
 from ..models import GATHERING_STATUSES, OPEN_STATUSES, Department, DepartmentTask, RecordsRequest
-from ..roles import Role, is_clerk, uploader_department
+from ..roles import Role, can_gather_for, require_clerk
 from .audit import record_event
 from .intake import IntakeReport, gather_uploads
 
 # A task or request this many days or fewer from its due date gets a "due soon" reminder.
 DUE_SOON_DAYS = 2
-
-
-def _require_clerk(actor: Any) -> None:
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can ask departments for records.")
 
 
 @transaction.atomic
@@ -45,7 +40,7 @@ def task_departments(
     note: str = "",
 ) -> list[DepartmentTask]:
     """Ask each department for records; a department already asked keeps its task."""
-    _require_clerk(actor)
+    require_clerk(actor, "Only a clerk can ask departments for records.")
     if records_request.status not in GATHERING_STATUSES:
         raise Conflict("Departments can only be asked while the request is open for gathering.")
     if due_date < timezone.localdate():
@@ -77,8 +72,8 @@ def task_departments(
 
 
 def _require_department_of(actor: Any, task: DepartmentTask) -> None:
-    own = uploader_department(actor)
-    if not is_clerk(actor) and (own is None or own.pk != task.department_id):
+    # The same rule as gathering: a clerk for every department, an uploader for its own.
+    if not can_gather_for(actor, task.department):
         raise NotPermitted("Only the tasked department (or a clerk) can answer this task.")
     if task.request.status not in GATHERING_STATUSES:
         raise Conflict("This request is no longer gathering records.")

@@ -7,18 +7,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..errors import InvalidInput, NotPermitted
+from ..errors import InvalidInput
 from ..exemption_defaults import DEFAULT_EXEMPTIONS
 from ..models import Exemption, GatheredItem, Withholding
-from ..roles import is_clerk
+from ..roles import require_clerk
 from .audit import record_event
 
 
 @transaction.atomic
 def withhold_item(*, actor: Any, item: GatheredItem, exemption: Exemption, note: str = "") -> Withholding:
     """Keep `item` out of the delivered files; the index and the log cite `exemption`."""
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can withhold records.")
+    require_clerk(actor, "Only a clerk can withhold records.")
     if not exemption.active:
         raise InvalidInput(f"{exemption} is no longer on the office's list of exemptions.")
     withholding, created = Withholding.objects.update_or_create(
@@ -47,8 +46,7 @@ def withhold_item(*, actor: Any, item: GatheredItem, exemption: Exemption, note:
 @transaction.atomic
 def release_withholding(*, actor: Any, item: GatheredItem, reason: str) -> None:
     """Put a withheld item back into the packet."""
-    if not is_clerk(actor):
-        raise NotPermitted("Only a clerk can change a withholding.")
+    require_clerk(actor, "Only a clerk can change a withholding.")
     deleted, _ = Withholding.objects.filter(item=item).delete()
     if deleted:
         record_event(

@@ -11,9 +11,11 @@ from django.shortcuts import get_object_or_404
 from .. import selectors
 from ..errors import ApplicationError
 from ..models import RecordsRequest
-from ..roles import is_clerk, is_manager
+from ..roles import is_clerk, is_staff_member
 
 
+# The page edge of the guards in records/roles.py: the same predicates, refused with Django's
+# PermissionDenied so a page answers with the 403 page rather than a service's JSON error.
 def require_clerk(user: Any) -> None:
     if not is_clerk(user):
         raise PermissionDenied("Only a clerk can do this.")
@@ -21,7 +23,7 @@ def require_clerk(user: Any) -> None:
 
 def require_staff(user: Any) -> None:
     """Clerks and managers: the pages that span departments."""
-    if not (is_clerk(user) or is_manager(user)):
+    if not is_staff_member(user):
         raise PermissionDenied("Only the records office can see this page.")
 
 

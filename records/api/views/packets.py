@@ -10,12 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ...models import RequesterLink
-from ...selectors import items_visible_to, requests_visible_to
+from ...selectors import items_visible_to, packets_visible_to, requests_visible_to
 from ...services.packets import release, request_build, revoke_link
 from ...services.withholding import release_withholding, withhold_item
 from ..filters import PacketFilter, WithholdingFilter
 from ..permissions import IsStaff
-from ..selectors import exemptions_visible_to, packets_visible_to, withholdings_visible_to
+from ..selectors import exemptions_visible_to, withholdings_visible_to
 from ..serializers import (
     BuildPacketSerializer,
     ExemptionSerializer,
@@ -75,7 +75,10 @@ class PacketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     permission_classes = [IsStaff]
 
     def get_queryset(self):
-        return packets_visible_to(self.request.user)
+        # Visibility is the selector's; the API adds only what its list shows and its order.
+        return (
+            packets_visible_to(self.request.user).prefetch_related("links").order_by("-requested_at", "-id")
+        )
 
     @extend_schema(request=BuildPacketSerializer, responses={201: PacketSerializer})
     def create(self, request: Request) -> Response:

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ...roles import require_clerk
 from ...selectors import requests_visible_to
 from ...services.requests import extend_deadline, move_status, open_request
 from ..filters import RecordsRequestFilter
@@ -48,7 +49,8 @@ class RecordsRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         records_request = self.get_object()
         form = StatusSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        _require_clerk(request.user)
+        # move_status trusts its callers (workers move statuses too); over the API only clerks may.
+        require_clerk(request.user, "Only a clerk can change a request's status.")
         moved = move_status(
             actor=request.user,
             records_request=records_request,
@@ -56,12 +58,3 @@ class RecordsRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             note=form.validated_data["note"],
         )
         return Response(RecordsRequestSerializer(moved).data)
-
-
-def _require_clerk(user) -> None:
-    # move_status trusts its callers (workers move statuses too); over the API only clerks may.
-    from ...errors import NotPermitted
-    from ...roles import is_clerk
-
-    if not is_clerk(user):
-        raise NotPermitted("Only a clerk can change a request's status.")
