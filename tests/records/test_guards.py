@@ -44,7 +44,7 @@ def test_only_clerks_and_administrators_pass_the_clerk_guard(people):
     for who in ("clerk", "administrator"):
         require_clerk(people[who])
     for who in ("manager", "uploader", "no role", "anonymous"):
-        with pytest.raises(NotPermitted, match="Only a clerk can do this."):
+        with pytest.raises(NotPermitted, match=r"Only a clerk can do this\."):
             require_clerk(people[who])
 
 
