@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,11 +13,11 @@ from ..errors import InvalidInput, NotPermitted
 from ..models import Exemption, GatheredItem, Redaction
 from ..packet.delivered import needs_own_copy, write_delivered_copy
 from ..packet.redact import Box, map_box
-from ..roles import is_clerk
+from ..roles import User, is_clerk, signed_in_user
 from .audit import record_event
 
 
-def _require_clerk(actor: Any) -> None:
+def _require_clerk(actor: User) -> None:
     if not is_clerk(actor):
         raise NotPermitted("Only a clerk can redact.")
 
@@ -57,7 +56,7 @@ def _image_size(item: GatheredItem, page: int = 0) -> tuple[int, int]:
 @transaction.atomic
 def add_redaction(
     *,
-    actor: Any,
+    actor: User,
     item: GatheredItem,
     box: Box,
     exemption: Exemption,
@@ -83,7 +82,7 @@ def add_redaction(
         exemption=exemption,
         mapped_from=mapped_from,
         confirmed=confirmed,
-        created_by=actor,
+        created_by=signed_in_user(actor),
         created_at=timezone.now(),
     )
     record_event(
@@ -102,7 +101,7 @@ def add_redaction(
 
 
 @transaction.atomic
-def remove_redaction(*, actor: Any, redaction: Redaction) -> None:
+def remove_redaction(*, actor: User, redaction: Redaction) -> None:
     _require_clerk(actor)
     item = redaction.item
     record_event(
@@ -119,7 +118,7 @@ def remove_redaction(*, actor: Any, redaction: Redaction) -> None:
 
 
 @transaction.atomic
-def confirm_redaction(*, actor: Any, redaction: Redaction) -> Redaction:
+def confirm_redaction(*, actor: User, redaction: Redaction) -> Redaction:
     _require_clerk(actor)
     redaction.confirmed = True
     redaction.save(update_fields=["confirmed"])
@@ -134,7 +133,7 @@ def confirm_redaction(*, actor: Any, redaction: Redaction) -> Redaction:
 
 
 @transaction.atomic
-def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
+def apply_to_group(*, actor: User, redaction: Redaction) -> list[Redaction]:
     """Map a box onto every other member of the item's duplicate group, awaiting confirmation."""
     from dedupe.models import GroupMembership
     from records.selectors import latest_completed_run
@@ -177,7 +176,7 @@ def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
 @transaction.atomic
 def redact(
     *,
-    actor: Any,
+    actor: User,
     item: GatheredItem,
     box: Box,
     exemption: Exemption,
