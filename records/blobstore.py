@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, Protocol
 
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -41,12 +41,18 @@ class SpooledFile:
     head: bytes  # the first bytes, for sniffing the real type
 
 
+class ByteStream(Protocol):
+    """What spooling reads from: an upload, a file, a capped ZIP entry (only `read` is used)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 def blob_name(sha256: str) -> str:
     return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 @contextmanager
-def spooled(stream: BinaryIO, max_bytes: int) -> Iterator[SpooledFile]:
+def spooled(stream: ByteStream, max_bytes: int) -> Iterator[SpooledFile]:
     """Copy `stream` to a temporary file in chunks, hashing as it goes; remove it afterwards."""
     digest = hashlib.sha256()
     size = 0
@@ -87,13 +93,21 @@ def store_spooled(spool: SpooledFile) -> Blob:
         return Blob.objects.get(sha256=spool.sha256)
 
 
-def open_blob(blob: Blob) -> BinaryIO:
-    return default_storage.open(blob.file.name, "rb")
+def stored_name(blob: Blob) -> str:
+    """The blob's name in storage. Every Blob is created with its file (store_spooled); the
+    stubs allow None because an empty FileField has no name."""
+    name = blob.file.name
+    assert name is not None, f"blob {blob.sha256} has no stored file"
+    return name
+
+
+def open_blob(blob: Blob) -> IO[bytes]:
+    return default_storage.open(stored_name(blob), "rb")
 
 
 def local_path(blob: Blob) -> str | None:
     """A path on this machine's disk when the storage has one (file system storage)."""
     try:
-        return default_storage.path(blob.file.name)
+        return default_storage.path(stored_name(blob))
     except NotImplementedError:
         return None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.auth.models import User as SignedInUser
 
 from .errors import NotPermitted
 from .models import Department
@@ -48,7 +49,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
 }
 
-User = AbstractBaseUser | AnonymousUser
+# Settings keep Django's own user model (they name no AUTH_USER_MODEL), so whoever is signed
+# in, a person or a department's API system user, is an auth.User (SignedInUser); a request's
+# user may also be anonymous.
+User = SignedInUser | AnonymousUser
 
 
 def ensure_role_groups() -> None:
@@ -110,3 +114,9 @@ def can_gather_for(user: User, department: Department) -> bool:
         return True
     own = uploader_department(user)
     return own is not None and own.pk == department.pk
+
+
+def signed_in_user(user: User | None) -> SignedInUser | None:
+    """The account to record as having acted: the user when signed in, None for the system
+    (a worker, a command, which pass None) or an anonymous caller."""
+    return user if user is not None and user.is_authenticated else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -21,7 +20,14 @@ from django.utils import timezone
 
 from ..errors import InvalidInput
 from ..models import Department, DepartmentToken, DepartmentUploader
-from ..roles import Role, ensure_role_groups, require_staff
+from ..roles import (
+    Role,
+    SignedInUser,
+    User,
+    ensure_role_groups,
+    require_staff,
+    signed_in_user,
+)
 from .audit import record_event
 
 # 32 random bytes: 256 bits, as for requester links; the prefix only helps a person
@@ -45,7 +51,7 @@ def system_username(department: Department) -> str:
     return f"api-{department.code.lower()}"
 
 
-def department_system_user(department: Department) -> Any:
+def department_system_user(department: Department) -> SignedInUser:
     """The user a department's tokens act as: an uploader bound to the department (idempotent)."""
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
@@ -62,7 +68,7 @@ def department_system_user(department: Department) -> Any:
     return user
 
 
-def _require_token_admin(actor: Any) -> None:
+def _require_token_admin(actor: User | None) -> None:
     # Command-line calls pass actor=None: whoever runs manage.py already holds the keys.
     if actor is None:
         return
@@ -71,7 +77,7 @@ def _require_token_admin(actor: Any) -> None:
 
 
 @transaction.atomic
-def create_token(*, actor: Any, department: Department, name: str) -> IssuedToken:
+def create_token(*, actor: User | None, department: Department, name: str) -> IssuedToken:
     """Issue a new token for `department`'s system; the token is returned once, never stored."""
     _require_token_admin(actor)
     if not name.strip():
@@ -83,7 +89,7 @@ def create_token(*, actor: Any, department: Department, name: str) -> IssuedToke
         name=name.strip()[:100],
         token_sha256=token_digest(token),
         prefix=token[:PREFIX_CHARS],
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=signed_in_user(actor),
         created_at=timezone.now(),
     )
     record_event(
@@ -97,7 +103,7 @@ def create_token(*, actor: Any, department: Department, name: str) -> IssuedToke
 
 
 @transaction.atomic
-def revoke_token(*, actor: Any, record: DepartmentToken) -> DepartmentToken:
+def revoke_token(*, actor: User | None, record: DepartmentToken) -> DepartmentToken:
     """Revoke a token at once, for every process (the check reads the row on each call)."""
     _require_token_admin(actor)
     locked = DepartmentToken.objects.select_for_update().get(pk=record.pk)

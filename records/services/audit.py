@@ -8,11 +8,12 @@ from django.db import models
 from django.utils import timezone
 
 from ..models import AuditEvent, RecordsRequest
+from ..roles import User, signed_in_user
 
 
 def record_event(
     *,
-    actor: Any,
+    actor: User | None,
     verb: str,
     obj: models.Model,
     request: RecordsRequest | None,
@@ -20,14 +21,15 @@ def record_event(
     actor_label: str | None = None,
 ) -> AuditEvent:
     """Append one audit event. `actor` is a user, or None for the system (a worker, a command)."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = signed_in_user(actor)
     label = actor_label or (user.get_username() if user else "system")
     return AuditEvent.objects.create(
         at=timezone.now(),
         actor=user,
         actor_label=label,
         verb=verb,
-        object_type=obj._meta.model_name,
+        # A model's Options always has model_name; the stubs allow None only before a class is attached.
+        object_type=obj._meta.model_name or "",
         object_id=str(obj.pk),
         request=request,
         details=details or {},

@@ -9,7 +9,6 @@ group's authoritative copy as it now is, and a re-run writes the same.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -22,11 +21,11 @@ from dedupe.runs.engine_inputs import clerk_decisions, engine_fingerprint
 from dedupe.runs.group_rows import authority_decisions, conflict_rows, stored_reason, write_memberships
 from dedupe.runs.run_settings import run_settings
 from records.errors import InvalidInput
-from records.roles import require_clerk
+from records.roles import User, require_clerk, signed_in_user
 from records.services.audit import record_event
 
 
-def _require_clerk_and_reason(actor: Any, reason: str) -> str:
+def _require_clerk_and_reason(actor: User, reason: str) -> str:
     require_clerk(actor, "Only a clerk can change duplicate groups.")
     if not reason.strip():
         raise InvalidInput("Give the reason for this decision; it is shown in the packet index.")
@@ -41,7 +40,7 @@ def _member(group: DuplicateGroup, image: ItemImage) -> GroupMembership:
 
 
 def _decide(
-    group: DuplicateGroup, kind: str, pairs: Iterable[tuple[str, str]], reason: str, actor: Any
+    group: DuplicateGroup, kind: str, pairs: Iterable[tuple[str, str]], reason: str, actor: User | None
 ) -> None:
     now = timezone.now()
     ClerkDecision.objects.bulk_create(
@@ -51,7 +50,7 @@ def _decide(
             first_key=first,
             second_key=second,
             reason=reason,
-            decided_by=actor,
+            decided_by=signed_in_user(actor),
             decided_at=now,
         )
         for first, second in pairs
@@ -151,7 +150,7 @@ def _holding(rows: Sequence[DuplicateGroup], key: str) -> DuplicateGroup | None:
 
 @transaction.atomic
 def choose_authoritative(
-    *, actor: Any, group: DuplicateGroup, image: ItemImage, reason: str
+    *, actor: User, group: DuplicateGroup, image: ItemImage, reason: str
 ) -> DuplicateGroup:
     """Make another member the group's authoritative copy; every member is measured against it."""
     reason = _require_clerk_and_reason(actor, reason)
@@ -178,7 +177,7 @@ def choose_authoritative(
 
 @transaction.atomic
 def split_member(
-    *, actor: Any, group: DuplicateGroup, image: ItemImage, reason: str
+    *, actor: User, group: DuplicateGroup, image: ItemImage, reason: str
 ) -> DuplicateGroup | None:
     """Take a member out of a group, with its exact and same-pixel copies: never merged with
     the others again. Two or more copies split out form a group of their own.
@@ -214,7 +213,7 @@ def split_member(
     return remaining
 
 
-def _keep_authority(group: DuplicateGroup, staying: list[Fingerprint], actor: Any, split_key: str) -> None:
+def _keep_authority(group: DuplicateGroup, staying: list[Fingerprint], actor: User, split_key: str) -> None:
     """A split never changes the authoritative copy: when the copies staying would elect
     another (the clerk's earlier choice named a copy now split out), record the choice again."""
     records_request = group.run.request
@@ -248,7 +247,7 @@ def _merge_pairs(into: DuplicateGroup, keys: Iterable[str]) -> list[tuple[str, s
 
 
 @transaction.atomic
-def merge_groups(*, actor: Any, into: DuplicateGroup, other: DuplicateGroup, reason: str) -> DuplicateGroup:
+def merge_groups(*, actor: User, into: DuplicateGroup, other: DuplicateGroup, reason: str) -> DuplicateGroup:
     """Merge `other` into `into`: the clerk says they are the same record. The authority rules
     choose the merged group's authoritative copy, and every member is measured against it."""
     reason = _require_clerk_and_reason(actor, reason)
@@ -275,7 +274,7 @@ def merge_groups(*, actor: Any, into: DuplicateGroup, other: DuplicateGroup, rea
 
 
 @transaction.atomic
-def merge_item(*, actor: Any, into: DuplicateGroup, image: ItemImage, reason: str) -> DuplicateGroup:
+def merge_item(*, actor: User, into: DuplicateGroup, image: ItemImage, reason: str) -> DuplicateGroup:
     """Put an image that is in no group into `into`: the clerk says it is the same record."""
     reason = _require_clerk_and_reason(actor, reason)
     into = DuplicateGroup.objects.select_for_update().select_related("run__request").get(pk=into.pk)
@@ -306,12 +305,12 @@ def merge_item(*, actor: Any, into: DuplicateGroup, image: ItemImage, reason: st
 
 
 @transaction.atomic
-def accept_group(*, actor: Any, group: DuplicateGroup) -> DuplicateGroup:
+def accept_group(*, actor: User, group: DuplicateGroup) -> DuplicateGroup:
     """Record that a clerk reviewed the group and accepts it as it stands (the review's 'a' key)."""
     require_clerk(actor, "Only a clerk can review duplicate groups.")
     group = DuplicateGroup.objects.select_for_update().get(pk=group.pk)
     if group.accepted_at is None:
-        group.accepted_by = actor
+        group.accepted_by = signed_in_user(actor)
         group.accepted_at = timezone.now()
         group.save(update_fields=["accepted_by", "accepted_at"])
         record_event(

@@ -11,9 +11,10 @@ registers; the run's own machinery (chunks, steps, progress) is dedupe/runs/.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from dedupe import tasks as dedupe_tasks
@@ -24,9 +25,10 @@ from dedupe.models import DedupeRun, ImageFingerprint, ItemImage
 from dedupe.runs.lifecycle import RunAlreadyActive, active_run, create_run
 from dedupe.runs.run_settings import RunSettings
 
+from ..blobstore import stored_name
 from ..errors import Conflict
 from ..models import Blob, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
-from ..roles import require_clerk
+from ..roles import User, require_clerk
 from .audit import record_event
 from .requests import move_status, move_status_if
 
@@ -50,12 +52,12 @@ def departments_of_record(records_request: RecordsRequest) -> list[str]:
     return [office.code] if office else []
 
 
-def _covered_items(request_id: int):
+def _covered_items(request_id: int) -> QuerySet[GatheredItem]:
     return GatheredItem.objects.filter(request_id=request_id, status=ItemStatus.STORED)
 
 
 def start_run(
-    *, actor: Any, records_request: RecordsRequest, match_settings: MatchSettings | None = None
+    *, actor: User, records_request: RecordsRequest, match_settings: MatchSettings | None = None
 ) -> DedupeRun:
     """Queue a dedupe run for a request; refused while another run on it is active.
 
@@ -116,6 +118,17 @@ def _item_capture(fp: ImageFingerprint, gathered_path: str) -> tuple[str, str, s
     return "", CaptureDateSource.UNKNOWN, ""
 
 
+class _ImageFacts(TypedDict):
+    """What an ItemImage says of its page besides its fingerprint: the item's own metadata."""
+
+    key: str
+    capture_date: str
+    capture_date_source: str
+    capture_utc_offset: str
+    parcels: list[str]
+    unreadable_reason: str
+
+
 def sync_item_images(request_id: int) -> list[ItemImage]:
     """One ItemImage per page of every stored item, with the item's own metadata."""
     items = _covered_items(request_id).select_related("department")
@@ -131,8 +144,7 @@ def sync_item_images(request_id: int) -> list[ItemImage]:
         for fp in fingerprints.get(item.sha256, []):
             key = page_key(path, fp.page)
             capture, source, offset = _item_capture(fp, path)
-            values = {
-                "fingerprint": fp,
+            facts: _ImageFacts = {
                 "key": key,
                 "capture_date": capture,
                 "capture_date_source": source,
@@ -142,16 +154,15 @@ def sync_item_images(request_id: int) -> list[ItemImage]:
             }
             image = existing.get((item.pk, fp.page))
             if image is None:
-                image = ItemImage.objects.create(item=item, page=fp.page, **values)
+                image = ItemImage.objects.create(item=item, page=fp.page, fingerprint=fp, **facts)
             else:
                 # A re-run rewrites only the images whose facts changed (usually none).
-                fingerprint = values.pop("fingerprint")
-                changed = [name for name, value in values.items() if getattr(image, name) != value]
-                if image.fingerprint_id != fingerprint.pk:
+                changed = [name for name, value in facts.items() if getattr(image, name) != value]
+                if image.fingerprint_id != fp.pk:
                     changed.append("fingerprint")
-                for name, value in values.items():
+                for name, value in facts.items():
                     setattr(image, name, value)
-                image.fingerprint = fingerprint  # also caches it for engine_fingerprint
+                image.fingerprint = fp  # also caches it for engine_fingerprint
                 if changed:
                     image.save(update_fields=changed)
             image.item = item  # keeps engine_fingerprint free of a query per image
@@ -171,7 +182,7 @@ def run_counts(request_id: int, images: Sequence[ItemImage], groups: Sequence[Gr
     for image in images:
         image_keys_by_item.setdefault(image.item_id, []).append(image)
     for item in all_items:
-        code = item.department.code if item.department_id else "_unassigned"
+        code = item.department.code if item.department is not None else "_unassigned"
         row = per_department.setdefault(
             code,
             {
@@ -216,7 +227,7 @@ class RecordsRunWorkflow:
         return list(_covered_items(request_id).values_list("sha256", flat=True).distinct().order_by("sha256"))
 
     def blob_files(self, shas: Sequence[str]) -> dict[str, str]:
-        return {blob.sha256: blob.file.name for blob in Blob.objects.filter(sha256__in=list(shas))}
+        return {blob.sha256: stored_name(blob) for blob in Blob.objects.filter(sha256__in=list(shas))}
 
     def item_images(self, request_id: int) -> list[ItemImage]:
         return sync_item_images(request_id)

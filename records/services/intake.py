@@ -14,7 +14,7 @@ import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
 from django.conf import settings
 from django.db import transaction
@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from dedupe.core.sniff import sniff_format
 
-from ..blobstore import TooLarge, spooled, store_spooled
+from ..blobstore import ByteStream, SpooledFile, TooLarge, spooled, store_spooled
 from ..errors import ApplicationError, InvalidInput, NotPermitted, RequestClosedForGathering
 from ..models import GATHERING_STATUSES, Department, GatheredItem, ItemStatus, RecordsRequest, RequestStatus
-from ..roles import can_gather_for, uploader_department
+from ..roles import User, can_gather_for, signed_in_user, uploader_department
 from .audit import record_event
 from .requests import move_status_if
 
@@ -52,7 +52,7 @@ class IntakeReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        counted = Counter(o.result for o in self.outcomes)
+        counted: Counter[str] = Counter(o.result for o in self.outcomes)
         return {r: counted.get(r, 0) for r in ("stored", "already_in_request", "refused")}
 
     def add(self, outcome: IntakeOutcome) -> None:
@@ -99,8 +99,8 @@ def _record_refusal(
     department: Department | None,
     path: str,
     reason: str,
-    actor: Any,
-    spool=None,
+    actor: User,
+    spool: SpooledFile | None = None,
     detected_format: str = "",
 ) -> IntakeOutcome:
     """Keep a refused file as an item (with its bytes when we have them) so nothing is lost."""
@@ -116,7 +116,7 @@ def _record_refusal(
         detected_format=detected_format,
         status=ItemStatus.REFUSED,
         error_reason=reason,
-        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        uploaded_by=signed_in_user(actor),
         uploaded_at=timezone.now(),
     )
     return IntakeOutcome(
@@ -134,8 +134,8 @@ def _gather_one(
     records_request: RecordsRequest,
     department: Department | None,
     original_path: str,
-    stream: BinaryIO,
-    actor: Any,
+    stream: ByteStream,
+    actor: User,
 ) -> IntakeOutcome:
     shown = printable_name(original_path)
     if department is None:
@@ -199,7 +199,7 @@ def _gather_one(
                 detected_format=sniffed.format,
                 mislabelled=sniffed.mislabelled,
                 status=ItemStatus.STORED,
-                uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+                uploaded_by=signed_in_user(actor),
                 uploaded_at=timezone.now(),
             )
             note = (
@@ -221,7 +221,7 @@ def _gather_one(
         )
 
 
-def _after_gathering(records_request: RecordsRequest, actor: Any, report: IntakeReport, source: str) -> None:
+def _after_gathering(records_request: RecordsRequest, actor: User, report: IntakeReport, source: str) -> None:
     if report.counts["stored"]:
         # Decided on the locked row: uploads running side by side all read "received", and
         # only the first of them moves the request (the others find it gathering already).
@@ -243,7 +243,7 @@ def _after_gathering(records_request: RecordsRequest, actor: Any, report: Intake
 
 def gather_files(
     *,
-    actor: Any,
+    actor: User,
     records_request: RecordsRequest,
     department: Department,
     files: list[tuple[str, BinaryIO]],
@@ -290,7 +290,7 @@ def _zip_entry_refusal(info: zipfile.ZipInfo) -> str | None:
 class _CappedReader:
     """Reads a ZIP entry and stops at the size its header declared (a lying header is a bomb)."""
 
-    def __init__(self, raw: BinaryIO, limit: int):
+    def __init__(self, raw: ByteStream, limit: int) -> None:
         self.raw = raw
         self.remaining = limit + 1  # one byte over the limit proves the header lied
 
@@ -325,7 +325,7 @@ def _place_zip_entry(
     info: zipfile.ZipInfo,
     *,
     index: int,
-    actor: Any,
+    actor: User,
     department: Department | None,
     departments: dict[str, Department],
     bytes_so_far: int,
@@ -370,7 +370,7 @@ def _gather_zip_entry(
     placement: _ZipPlacement,
     *,
     records_request: RecordsRequest,
-    actor: Any,
+    actor: User,
 ) -> IntakeOutcome:
     """Stream one placed entry into the request; an entry that breaks while read is refused."""
     try:
@@ -401,7 +401,7 @@ def _gather_zip_entry(
 
 def gather_zip(
     *,
-    actor: Any,
+    actor: User,
     records_request: RecordsRequest,
     zip_file: BinaryIO | str,
     department: Department | None = None,
@@ -464,7 +464,7 @@ def _is_zip(stream: BinaryIO) -> bool:
 
 def gather_uploads(
     *,
-    actor: Any,
+    actor: User,
     records_request: RecordsRequest,
     department: Department | None,
     files: list[tuple[str, BinaryIO]],

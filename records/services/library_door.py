@@ -39,9 +39,10 @@ from dedupe.models import ImageFingerprint
 from dedupe.runs.fingerprinting import fingerprint_blob
 from dedupe.stored import rows_from_results
 
+from ..blobstore import stored_name
 from ..errors import Conflict, NotPermitted
 from ..models import Blob, Department, GatheredItem, ItemStatus, RecordsRequest
-from ..roles import can_gather_for
+from ..roles import User, can_gather_for
 from .audit import record_event
 from .intake import (
     IntakeOutcome,
@@ -111,8 +112,8 @@ def sightings_of(shas: Sequence[str], exclude_item_ids: Sequence[int]) -> dict[s
                 item_id=item.pk,
                 request_id=item.request_id,
                 request_reference=item.request.reference,
-                department_code=item.department.code if item.department_id else None,
-                department_name=item.department.name if item.department_id else None,
+                department_code=item.department.code if item.department is not None else None,
+                department_name=item.department.name if item.department is not None else None,
                 uploaded_at=item.uploaded_at,
             )
         )
@@ -149,7 +150,7 @@ def _keep_fingerprints(sha256: str, results: list[Fingerprint | Unreadable]) -> 
         pass  # a worker or another upload stored the same blob's fingerprints first
 
 
-def _require_may_gather(actor: Any, records_request: RecordsRequest, department: Department) -> None:
+def _require_may_gather(actor: User, records_request: RecordsRequest, department: Department) -> None:
     _require_gathering_allowed(records_request)
     if not can_gather_for(actor, department):
         raise NotPermitted(f"You cannot add files for {department.name}.")
@@ -165,7 +166,7 @@ def _already_here(records_request: RecordsRequest, department: Department, name:
 
 
 def _record_rejection(
-    actor: Any, records_request: RecordsRequest, department: Department, names: list[str]
+    actor: User, records_request: RecordsRequest, department: Department, names: list[str]
 ) -> None:
     record_event(
         actor=actor,
@@ -178,7 +179,7 @@ def _record_rejection(
 
 def gather_at_door(
     *,
-    actor: Any,
+    actor: User,
     records_request: RecordsRequest,
     department: Department,
     files: list[tuple[str, BinaryIO]],
@@ -295,7 +296,7 @@ def _zip_duplicates(
 
 
 def gather_zip_at_door(
-    *, actor: Any, records_request: RecordsRequest, department: Department, zip_file: BinaryIO
+    *, actor: User, records_request: RecordsRequest, department: Department, zip_file: BinaryIO
 ) -> DoorReport:
     """A ZIP for one department, under its policy.
 
@@ -323,7 +324,7 @@ def gather_zip_at_door(
         answer = None
         if outcome.result == "stored" and outcome.sha256:
             # The bytes are on disk now; fingerprint them once, for the library and the run.
-            fingerprint_blob(outcome.sha256, Blob.objects.get(pk=outcome.sha256).file.name)
+            fingerprint_blob(outcome.sha256, stored_name(Blob.objects.get(pk=outcome.sha256)))
             if policy == Policy.FLAG:
                 rows = ImageFingerprint.objects.filter(blob_id=outcome.sha256, phash__isnull=False)
                 prints = [stored_as_engine(row) for row in rows]

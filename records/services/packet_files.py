@@ -129,7 +129,7 @@ def requester_contents(packet: Packet, manifest: dict[str, Any]) -> list[Content
         }
     )
 
-    def order(entry: dict[str, Any]) -> tuple:
+    def order(entry: dict[str, Any]) -> tuple[int, int | str, bool, str, str]:
         gid = entry.get("group")
         if gid in numbers:
             return (0, numbers[gid], entry["path"] != groups[gid]["authoritative"], entry["path"], "")

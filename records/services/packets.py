@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -28,8 +28,10 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from .. import selectors
+from ..blobstore import stored_name
 from ..errors import ApplicationError, Conflict
 from ..models import (
+    Blob,
     GatheredItem,
     Packet,
     PacketState,
@@ -37,9 +39,13 @@ from ..models import (
     RequesterLink,
     RequestStatus,
 )
-from ..roles import require_clerk
+from ..packet.data import Packet as PacketData
+from ..roles import User, require_clerk, signed_in_user
 from .audit import record_event
 from .requests import move_status
+
+if TYPE_CHECKING:
+    from dedupe.models import DedupeRun
 
 LINK_TOKEN_BYTES = 32  # 256 bits: not guessable, not enumerable
 DEFAULT_LINK_DAYS = 30
@@ -52,7 +58,7 @@ class LinkNotUsable(ApplicationError):
 _CLERK_ONLY = "Only a clerk can build or release packets."
 
 
-def _latest_run(records_request: RecordsRequest):
+def _latest_run(records_request: RecordsRequest) -> DedupeRun | None:
     from dedupe.models import DedupeRun, RunState
 
     return (
@@ -63,7 +69,7 @@ def _latest_run(records_request: RecordsRequest):
 
 
 def request_build(
-    *, actor: Any, records_request: RecordsRequest, every_copy: bool = False, load_files: bool = False
+    *, actor: User, records_request: RecordsRequest, every_copy: bool = False, load_files: bool = False
 ) -> Packet:
     """Queue a build of the packet from the latest duplicate search and the clerk's decisions."""
     require_clerk(actor, _CLERK_ONLY)
@@ -86,7 +92,7 @@ def request_build(
             version=version,
             every_copy=every_copy,
             load_files=load_files,
-            built_by=actor,
+            built_by=signed_in_user(actor),
             requested_at=timezone.now(),
         )
         record_event(
@@ -112,7 +118,8 @@ def _dispatch_build(packet_id: int) -> None:
     _send_build(packet_id)
 
 
-def _local_copy(name: str, stack) -> str:
+def _local_copy(blob: Blob, stack: contextlib.ExitStack) -> str:
+    name = stored_name(blob)
     try:
         return default_storage.path(name)
     except NotImplementedError:
@@ -136,6 +143,8 @@ def build(packet_id: int) -> None:
         return
     records_request = packet.request
     run = _latest_run(records_request)
+    # request_build refuses a request without a completed run (packet_build_blockers).
+    assert run is not None
     prepared = prepare_packet(records_request, run, every_copy=packet.every_copy)
     items = {i.pk: i for i in GatheredItem.objects.filter(request=records_request).select_related("blob")}
     with contextlib.ExitStack() as stack:
@@ -148,7 +157,9 @@ def build(packet_id: int) -> None:
             if item.bates:
                 stored = items[prepared.item_ids[item.path]]
                 if stored.pk not in originals:
-                    originals[stored.pk] = _local_copy(stored.blob.file.name, stack)
+                    # A numbered item is delivered, so it has bytes: only a refusal without them has no blob.
+                    assert stored.blob is not None
+                    originals[stored.pk] = _local_copy(stored.blob, stack)
                 original = originals[stored.pk]
                 # A refused file delivered as received (PACKETDESK_UNREADABLE_FILES) has no pages.
                 page = 0 if item.status == "refused" else page_of_key(item.path)
@@ -163,7 +174,9 @@ def build(packet_id: int) -> None:
     _mark_ready(packet_id, data, zip_name, index_name, letter_name, digest, zip_size)
 
 
-def _render_and_store(packet: Packet, data, sources: dict[str, str], stack) -> tuple[str, str, str, str, int]:
+def _render_and_store(
+    packet: Packet, data: PacketData, sources: dict[str, str], stack: contextlib.ExitStack
+) -> tuple[str, str, str, str, int]:
     from records.packet.bag import bag_name, packet_documents, write_packet_zip
 
     records_request = packet.request
@@ -181,8 +194,14 @@ def _render_and_store(packet: Packet, data, sources: dict[str, str], stack) -> t
 
 
 def _mark_ready(
-    packet_id: int, data, zip_name: str, index_name: str, letter_name: str, digest: str, zip_size: int
-):
+    packet_id: int,
+    data: PacketData,
+    zip_name: str,
+    index_name: str,
+    letter_name: str,
+    digest: str,
+    zip_size: int,
+) -> None:
     counts = data.counts
     bates = data.bates_range() or ("", "")
     with transaction.atomic():
@@ -241,13 +260,13 @@ class IssuedLink:
     token: str  # shown once; only its hash is stored
 
 
-def _issue_link(actor: Any, packet: Packet, valid_days: int) -> IssuedLink:
+def _issue_link(actor: User, packet: Packet, valid_days: int) -> IssuedLink:
     token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
     now = timezone.now()
     link = RequesterLink.objects.create(
         packet=packet,
         token_sha256=hashlib.sha256(token.encode()).hexdigest(),
-        created_by=actor,
+        created_by=signed_in_user(actor),
         created_at=now,
         expires_at=now + datetime.timedelta(days=valid_days),
     )
@@ -255,7 +274,7 @@ def _issue_link(actor: Any, packet: Packet, valid_days: int) -> IssuedLink:
 
 
 @transaction.atomic
-def release(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) -> IssuedLink:
+def release(*, actor: User, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) -> IssuedLink:
     """Release a built packet to the requester and issue their link."""
     require_clerk(actor, _CLERK_ONLY)
     packet = Packet.objects.select_for_update().select_related("request").get(pk=packet.pk)
@@ -264,11 +283,11 @@ def release(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) 
             f"Only a built packet can be released; this one is {packet.get_state_display().lower()}."
         )
     newest = packet.request.packets.order_by("-version").first()
-    if newest.pk != packet.pk:
+    if newest is not None and newest.pk != packet.pk:
         raise Conflict("A newer build of this packet exists; release that one.", code="packet_superseded")
     packet.state = PacketState.RELEASED
     packet.released_at = timezone.now()
-    packet.released_by = actor
+    packet.released_by = signed_in_user(actor)
     packet.save()
     if packet.request.status == RequestStatus.IN_REVIEW:
         move_status(
@@ -293,7 +312,7 @@ def release(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) 
 
 
 @transaction.atomic
-def issue_new_link(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) -> IssuedLink:
+def issue_new_link(*, actor: User, packet: Packet, valid_days: int = DEFAULT_LINK_DAYS) -> IssuedLink:
     """Another link to a released packet (e.g. after revoking one that was forwarded)."""
     require_clerk(actor, _CLERK_ONLY)
     packet = Packet.objects.select_related("request").get(pk=packet.pk)
@@ -311,12 +330,12 @@ def issue_new_link(*, actor: Any, packet: Packet, valid_days: int = DEFAULT_LINK
 
 
 @transaction.atomic
-def revoke_link(*, actor: Any, link: RequesterLink) -> RequesterLink:
+def revoke_link(*, actor: User, link: RequesterLink) -> RequesterLink:
     require_clerk(actor, _CLERK_ONLY)
     link = RequesterLink.objects.select_for_update().select_related("packet__request").get(pk=link.pk)
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
-        link.revoked_by = actor
+        link.revoked_by = signed_in_user(actor)
         link.save(update_fields=["revoked_at", "revoked_by"])
         record_event(
             actor=actor,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +13,7 @@ from ..errors import InvalidInput
 from ..models import Exemption, GatheredItem, Redaction
 from ..packet.delivered import needs_own_copy, write_delivered_copy
 from ..packet.redact import Box, map_box
-from ..roles import require_clerk
+from ..roles import User, require_clerk, signed_in_user
 from .audit import record_event
 
 _CLERK_ONLY = "Only a clerk can redact."
@@ -54,7 +53,7 @@ def _image_size(item: GatheredItem, page: int = 0) -> tuple[int, int]:
 @transaction.atomic
 def add_redaction(
     *,
-    actor: Any,
+    actor: User,
     item: GatheredItem,
     box: Box,
     exemption: Exemption,
@@ -80,7 +79,7 @@ def add_redaction(
         exemption=exemption,
         mapped_from=mapped_from,
         confirmed=confirmed,
-        created_by=actor,
+        created_by=signed_in_user(actor),
         created_at=timezone.now(),
     )
     record_event(
@@ -99,7 +98,7 @@ def add_redaction(
 
 
 @transaction.atomic
-def remove_redaction(*, actor: Any, redaction: Redaction) -> None:
+def remove_redaction(*, actor: User, redaction: Redaction) -> None:
     require_clerk(actor, _CLERK_ONLY)
     item = redaction.item
     record_event(
@@ -116,7 +115,7 @@ def remove_redaction(*, actor: Any, redaction: Redaction) -> None:
 
 
 @transaction.atomic
-def confirm_redaction(*, actor: Any, redaction: Redaction) -> Redaction:
+def confirm_redaction(*, actor: User, redaction: Redaction) -> Redaction:
     require_clerk(actor, _CLERK_ONLY)
     redaction.confirmed = True
     redaction.save(update_fields=["confirmed"])
@@ -131,7 +130,7 @@ def confirm_redaction(*, actor: Any, redaction: Redaction) -> Redaction:
 
 
 @transaction.atomic
-def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
+def apply_to_group(*, actor: User, redaction: Redaction) -> list[Redaction]:
     """Map a box onto every other member of the item's duplicate group, awaiting confirmation."""
     from dedupe.models import GroupMembership
     from records.selectors import latest_completed_run
@@ -174,7 +173,7 @@ def apply_to_group(*, actor: Any, redaction: Redaction) -> list[Redaction]:
 @transaction.atomic
 def redact(
     *,
-    actor: Any,
+    actor: User,
     item: GatheredItem,
     box: Box,
     exemption: Exemption,

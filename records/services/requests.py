@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +20,7 @@ from ..models import (
     RequestStatus,
     StatusTransition,
 )
-from ..roles import require_clerk
+from ..roles import SignedInUser, User, require_clerk, signed_in_user
 from .audit import record_event
 
 S = RequestStatus
@@ -99,14 +98,14 @@ def _next_reference(year: int) -> str:
 @transaction.atomic
 def open_request(
     *,
-    actor: Any,
+    actor: User,
     requester_name: str,
     description: str,
     received_at: datetime.datetime | None = None,
     requester_email: str = "",
     requester_organisation: str = "",
     requester_kind: str = RequesterKind.RESIDENT,
-    assigned_clerk: Any = None,
+    assigned_clerk: SignedInUser | None = None,
     office_of_record: Department | None = None,
     bates_prefix: str = "",
 ) -> RecordsRequest:
@@ -143,7 +142,7 @@ def open_request(
         from_status="",
         to_status=S.RECEIVED,
         at=records_request.status_changed_at,
-        actor=actor,
+        actor=signed_in_user(actor),
     )
     record_event(
         actor=actor,
@@ -157,7 +156,7 @@ def open_request(
 
 @transaction.atomic
 def move_status(
-    *, actor: Any, records_request: RecordsRequest, to_status: str, note: str = ""
+    *, actor: User | None, records_request: RecordsRequest, to_status: str, note: str = ""
 ) -> RecordsRequest:
     """Move a request to `to_status`, refusing moves the workflow does not allow."""
     locked = RecordsRequest.objects.select_for_update().get(pk=records_request.pk)
@@ -167,7 +166,7 @@ def move_status(
 @transaction.atomic
 def move_status_if(
     *,
-    actor: Any,
+    actor: User | None,
     records_request: RecordsRequest,
     from_statuses: frozenset[str],
     to_status: str,
@@ -189,7 +188,7 @@ def move_status_if(
 
 
 def _move_locked(
-    actor: Any, locked: RecordsRequest, records_request: RecordsRequest, to_status: str, note: str
+    actor: User | None, locked: RecordsRequest, records_request: RecordsRequest, to_status: str, note: str
 ) -> RecordsRequest:
     current = locked.status
     if to_status not in S.values:
@@ -206,7 +205,12 @@ def _move_locked(
     locked.status_changed_at = now
     locked.save(update_fields=["status", "status_changed_at"])
     StatusTransition.objects.create(
-        request=locked, from_status=current, to_status=to_status, at=now, actor=actor, note=note
+        request=locked,
+        from_status=current,
+        to_status=to_status,
+        at=now,
+        actor=signed_in_user(actor),
+        note=note,
     )
     record_event(
         actor=actor,
@@ -222,7 +226,7 @@ def _move_locked(
 
 @transaction.atomic
 def extend_deadline(
-    *, actor: Any, records_request: RecordsRequest, days: int, ground: str, reason: str
+    *, actor: User, records_request: RecordsRequest, days: int, ground: str, reason: str
 ) -> RecordsRequest:
     """Extend the deadline by up to 14 days with a written reason (Gov. Code § 7922.535(b), (c))."""
     require_clerk(actor)
@@ -243,7 +247,7 @@ def extend_deadline(
     locked.extension_ground = ground
     locked.extension_reason = reason.strip()
     locked.extended_at = timezone.now()
-    locked.extended_by = actor
+    locked.extended_by = signed_in_user(actor)
     locked.save()
     record_event(
         actor=actor,

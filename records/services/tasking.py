@@ -22,7 +22,14 @@ from django.utils import timezone
 
 from ..errors import Conflict, InvalidInput, NotPermitted
 from ..models import GATHERING_STATUSES, OPEN_STATUSES, Department, DepartmentTask, RecordsRequest
-from ..roles import Role, can_gather_for, require_clerk
+from ..roles import (
+    Role,
+    SignedInUser,
+    User,
+    can_gather_for,
+    require_clerk,
+    signed_in_user,
+)
 from .audit import record_event
 from .intake import IntakeReport, gather_uploads
 
@@ -33,7 +40,7 @@ DUE_SOON_DAYS = 2
 @transaction.atomic
 def task_departments(
     *,
-    actor: Any,
+    actor: User,
     records_request: RecordsRequest,
     departments: Iterable[Department],
     due_date: datetime.date,
@@ -53,7 +60,7 @@ def task_departments(
             defaults={
                 "due_date": due_date,
                 "note": note.strip(),
-                "requested_by": actor,
+                "requested_by": signed_in_user(actor),
                 "requested_at": timezone.now(),
             },
         )
@@ -71,7 +78,7 @@ def task_departments(
     return created
 
 
-def _require_department_of(actor: Any, task: DepartmentTask) -> None:
+def _require_department_of(actor: User, task: DepartmentTask) -> None:
     # The same rule as gathering: a clerk for every department, an uploader for its own.
     if not can_gather_for(actor, task.department):
         raise NotPermitted("Only the tasked department (or a clerk) can answer this task.")
@@ -79,9 +86,11 @@ def _require_department_of(actor: Any, task: DepartmentTask) -> None:
         raise Conflict("This request is no longer gathering records.")
 
 
-def _mark_answered(actor: Any, task: DepartmentTask, state: str, note: str, details: dict) -> DepartmentTask:
+def _mark_answered(
+    actor: User, task: DepartmentTask, state: str, note: str, details: dict[str, Any]
+) -> DepartmentTask:
     task.state = state
-    task.answered_by = actor
+    task.answered_by = signed_in_user(actor)
     task.answered_at = timezone.now()
     task.answer_note = note.strip()
     task.save(update_fields=["state", "answered_by", "answered_at", "answer_note"])
@@ -96,7 +105,7 @@ def _mark_answered(actor: Any, task: DepartmentTask, state: str, note: str, deta
 
 
 def answer_with_files(
-    *, actor: Any, task: DepartmentTask, files: list[tuple[str, BinaryIO]], note: str = ""
+    *, actor: User, task: DepartmentTask, files: list[tuple[str, BinaryIO]], note: str = ""
 ) -> IntakeReport:
     """Gather the department's files for the request and mark its task answered."""
     _require_department_of(actor, task)
@@ -116,7 +125,7 @@ def answer_with_files(
 
 
 @transaction.atomic
-def answer_none(*, actor: Any, task: DepartmentTask, note: str = "") -> DepartmentTask:
+def answer_none(*, actor: User, task: DepartmentTask, note: str = "") -> DepartmentTask:
     """The department has no records responsive to the request."""
     task = DepartmentTask.objects.select_for_update().select_related("request", "department").get(pk=task.pk)
     _require_department_of(actor, task)
@@ -151,7 +160,7 @@ def _uploader_emails(department: Department) -> list[str]:
     return sorted({u.email for u in users if u.email})
 
 
-def _clerk_email(records_request: RecordsRequest, fallback: Any = None) -> list[str]:
+def _clerk_email(records_request: RecordsRequest, fallback: SignedInUser | None = None) -> list[str]:
     clerk = records_request.assigned_clerk or fallback
     return [clerk.email] if clerk is not None and clerk.email else []
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from ..errors import InvalidInput
 from ..exemption_defaults import DEFAULT_EXEMPTIONS
 from ..models import Exemption, GatheredItem, Withholding
-from ..roles import require_clerk
+from ..roles import User, require_clerk, signed_in_user
 from .audit import record_event
 
 
 @transaction.atomic
-def withhold_item(*, actor: Any, item: GatheredItem, exemption: Exemption, note: str = "") -> Withholding:
+def withhold_item(*, actor: User, item: GatheredItem, exemption: Exemption, note: str = "") -> Withholding:
     """Keep `item` out of the delivered files; the index and the log cite `exemption`."""
     require_clerk(actor, "Only a clerk can withhold records.")
     if not exemption.active:
@@ -25,7 +23,7 @@ def withhold_item(*, actor: Any, item: GatheredItem, exemption: Exemption, note:
         defaults={
             "exemption": exemption,
             "note": note.strip(),
-            "withheld_by": actor,
+            "withheld_by": signed_in_user(actor),
             "withheld_at": timezone.now(),
         },
     )
@@ -44,7 +42,7 @@ def withhold_item(*, actor: Any, item: GatheredItem, exemption: Exemption, note:
 
 
 @transaction.atomic
-def release_withholding(*, actor: Any, item: GatheredItem, reason: str) -> None:
+def release_withholding(*, actor: User, item: GatheredItem, reason: str) -> None:
     """Put a withheld item back into the packet."""
     require_clerk(actor, "Only a clerk can change a withholding.")
     deleted, _ = Withholding.objects.filter(item=item).delete()
