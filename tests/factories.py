@@ -12,7 +12,16 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from PIL import Image
 
-from records.models import Department, DepartmentUploader, RecordsRequest, RequestStatus
+from dedupe.models import DedupeRun, RunState
+from records.models import (
+    Department,
+    DepartmentUploader,
+    Packet,
+    PacketState,
+    RecordsRequest,
+    RequestStatus,
+    StatusTransition,
+)
 from records.roles import Role, ensure_role_groups
 
 
@@ -78,6 +87,43 @@ class RecordsRequestFactory(factory.django.DjangoModelFactory):
     )
     status = RequestStatus.RECEIVED
     status_changed_at = factory.LazyFunction(timezone.now)
+
+
+class StatusTransitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusTransition
+
+    request = factory.SubFactory(RecordsRequestFactory)
+    from_status = RequestStatus.RECEIVED
+    to_status = RequestStatus.GATHERING
+    at = factory.LazyFunction(timezone.now)
+
+
+class PacketFactory(factory.django.DjangoModelFactory):
+    """A released packet by default, with the counts a build stores."""
+
+    class Meta:
+        model = Packet
+
+    request = factory.SubFactory(RecordsRequestFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    state = PacketState.RELEASED
+    requested_at = factory.LazyFunction(timezone.now)
+    released_at = factory.LazyAttribute(lambda p: p.requested_at if p.state == PacketState.RELEASED else None)
+    counts = factory.LazyFunction(dict)
+
+
+class DedupeRunFactory(factory.django.DjangoModelFactory):
+    """A completed run by default; `counts` holds its per-department metrics."""
+
+    class Meta:
+        model = DedupeRun
+
+    request = factory.SubFactory(RecordsRequestFactory)
+    state = RunState.COMPLETED
+    created_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyAttribute(lambda r: r.created_at if r.state == RunState.COMPLETED else None)
+    counts = factory.LazyFunction(dict)
 
 
 def jpeg_bytes(color=(200, 40, 40), size=(64, 48), quality: int = 90) -> bytes:
