@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import (
     BigIntegerField,
+    Case,
     Count,
     DateField,
     DurationField,
@@ -27,9 +28,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, TruncDate, TruncWeek
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from dedupe.models import DedupeRun, RunState
@@ -46,6 +49,7 @@ from .models import (
 from .selectors import overdue_condition
 
 S = RequestStatus
+WEEK = datetime.timedelta(days=7)
 # Statuses counted by the first time a request reached them in the range.
 REACHED = {"released": S.RELEASED, "denied": S.DENIED, "withdrawn": S.WITHDRAWN, "closed": S.CLOSED}
 IMAGE_KEYS = ("gathered", "delivered", "withheld", "redacted", "unreadable")
@@ -154,7 +158,7 @@ def _weeks(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     weeks, day = [], week_start(start)
     while day <= end:
         weeks.append(day)
-        day += datetime.timedelta(days=7)
+        day += WEEK
     return weeks
 
 
@@ -179,13 +183,23 @@ def _bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime
     return lo, hi
 
 
-def _local_week(field: str) -> TruncWeek:
-    """The Monday of the local week a moment falls in, as the database computes it.
+def _local_week(field: str, weeks: list[datetime.date]) -> Case:
+    """The Monday of the local week a moment falls in, for moments within the weeks given.
 
-    TruncWeek converts to the current time zone first (as `week_start(localdate(...))`
-    does), on SQLite and PostgreSQL alike; both start weeks on Monday.
+    Compares the stored moment with the local midnight ending each week (computed here, so
+    DST is Python's business) instead of converting every row to local time: SQLite does
+    that conversion in a Python function per row, and PostgreSQL needs none of it either.
     """
-    return TruncWeek(field, output_field=DateField())
+    tz = timezone.get_current_timezone()
+    return Case(
+        *(
+            When(
+                **{f"{field}__lt": datetime.datetime.combine(w + WEEK, datetime.time.min, tz)}, then=Value(w)
+            )
+            for w in weeks
+        ),
+        output_field=DateField(),
+    )
 
 
 def _an_earlier(same_kind: Q) -> Exists:
@@ -274,7 +288,7 @@ def dashboard_numbers(start: datetime.date, end: datetime.date) -> dict[str, Any
     )
     for row in (
         RecordsRequest.objects.filter(received_at__gte=lo, received_at__lt=hi)
-        .values(week=_local_week("received_at"))
+        .values(week=_local_week("received_at", weeks))
         .annotate(n=Count("pk"))
         .order_by()
     ):
@@ -285,7 +299,7 @@ def dashboard_numbers(start: datetime.date, end: datetime.date) -> dict[str, Any
     for row in (
         StatusTransition.objects.filter(to_status__in=REACHED.values(), **in_range)
         .filter(~_an_earlier(Q(to_status=OuterRef("to_status"))))
-        .values("to_status", week=_local_week("at"))
+        .values("to_status", week=_local_week("at", weeks))
         .annotate(n=Count("pk"))
         .order_by()
     ):
@@ -322,7 +336,7 @@ def dashboard_numbers(start: datetime.date, end: datetime.date) -> dict[str, Any
     images = dict.fromkeys(IMAGE_KEYS, 0)
     packets_released = 0
     for row in (
-        packets.values(week=_local_week("released_at"))
+        packets.values(week=_local_week("released_at", weeks))
         .annotate(n=Count("pk"), **{key: Sum(_count_in(key)) for key in IMAGE_KEYS})
         .order_by()
     ):
@@ -334,7 +348,7 @@ def dashboard_numbers(start: datetime.date, end: datetime.date) -> dict[str, Any
 
     departments: dict[str, dict[str, int]] = {}
     for packet_week, figures in (
-        packets.annotate(week=_local_week("released_at"), departments=_departments_of_run_behind())
+        packets.annotate(week=_local_week("released_at", weeks), departments=_departments_of_run_behind())
         .values_list("week", "departments")
         .order_by()
     ):
