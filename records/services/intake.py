@@ -328,6 +328,7 @@ def _place_zip_entry(
     actor: User,
     department: Department | None,
     departments: dict[str, Department],
+    own: Department | None,
     bytes_so_far: int,
 ) -> _ZipPlacement | _ZipRefusal:
     """Decide, before reading a byte of it, whether and where one ZIP entry is gathered.
@@ -353,7 +354,6 @@ def _place_zip_entry(
             return _ZipRefusal(None, f"no department is named '{printable_name(folder)}'")
         path = rest
     if not can_gather_for(actor, target):
-        own = uploader_department(actor)
         reason = f"you upload for {own.code if own else 'no department'} only, not {target.code}"
         return _ZipRefusal(own, reason)
     refusal = _zip_entry_refusal(info)
@@ -422,6 +422,7 @@ def gather_zip(
     for dept in Department.objects.all():
         departments[dept.code.lower()] = dept
         departments[dept.name.lower()] = dept
+    own = uploader_department(actor)  # where a refusal for another department is filed
     report = IntakeReport()
     total_bytes = 0
     with archive:
@@ -434,6 +435,7 @@ def gather_zip(
                     actor=actor,
                     department=department,
                     departments=departments,
+                    own=own,
                     bytes_so_far=total_bytes,
                 )
                 if isinstance(placed, _ZipRefusal):
