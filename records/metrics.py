@@ -11,10 +11,25 @@ from __future__ import annotations
 
 import datetime
 import math
-import statistics
 from typing import Any
 
-from django.db.models import Min
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
 from dedupe.models import DedupeRun, RunState
@@ -28,7 +43,7 @@ from .models import (
     RequestStatus,
     StatusTransition,
 )
-from .selectors import overdue_among
+from .selectors import overdue_condition
 
 S = RequestStatus
 # Statuses counted by the first time a request reached them in the range.
@@ -164,95 +179,172 @@ def _bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime
     return lo, hi
 
 
-def _latest_packets_released(lo: datetime.datetime, hi: datetime.datetime) -> list[Packet]:
+def _local_week(field: str) -> TruncWeek:
+    """The Monday of the local week a moment falls in, as the database computes it.
+
+    TruncWeek converts to the current time zone first (as `week_start(localdate(...))`
+    does), on SQLite and PostgreSQL alike; both start weeks on Monday.
+    """
+    return TruncWeek(field, output_field=DateField())
+
+
+def _an_earlier(same_kind: Q) -> Exists:
+    """Whether another transition of the request matching `same_kind` comes before this one.
+
+    Ordered by (at, id), so exactly one row per request has none: the one at the request's
+    Min("at") among them, ties taken once. Counting those counts requests by the first time
+    they got there.
+    """
+    earlier = Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), pk__lt=OuterRef("pk"))
+    return Exists(StatusTransition.objects.filter(same_kind, earlier, request_id=OuterRef("request_id")))
+
+
+def _latest_packets_released(lo: datetime.datetime, hi: datetime.datetime) -> QuerySet[Packet]:
     """Each request's latest packet released in the range (a re-release replaces the earlier one)."""
-    latest: dict[int, Packet] = {}
-    for packet in Packet.objects.filter(
-        state=PacketState.RELEASED, released_at__gte=lo, released_at__lt=hi
-    ).order_by("released_at", "version"):
-        latest[packet.request_id] = packet
-    return list(latest.values())
+    released = Packet.objects.filter(state=PacketState.RELEASED, released_at__gte=lo, released_at__lt=hi)
+    later = Q(released_at__gt=OuterRef("released_at")) | Q(
+        released_at=OuterRef("released_at"), version__gt=OuterRef("version")
+    )
+    return released.filter(~Exists(released.filter(later, request_id=OuterRef("request_id"))))
 
 
-def _runs_behind(packets: list[Packet]) -> dict[int, DedupeRun]:
-    """Per packet, the run it was built from: its request's last completed run before the build."""
-    runs: dict[int, list[DedupeRun]] = {}
-    for run in DedupeRun.objects.filter(
-        request_id__in=[p.request_id for p in packets], state=RunState.COMPLETED, finished_at__isnull=False
-    ).order_by("finished_at", "id"):
-        runs.setdefault(run.request_id, []).append(run)
-    behind: dict[int, DedupeRun] = {}
-    for packet in packets:
-        before = [r for r in runs.get(packet.request_id, []) if r.finished_at <= packet.requested_at]
-        if before:
-            behind[packet.pk] = before[-1]
-    return behind
+def _departments_of_run_behind() -> Subquery:
+    """Per packet, the department figures of the run it was built from: its request's last
+    completed run finished by the build (ties on the moment go to the later run)."""
+    behind = DedupeRun.objects.filter(
+        request_id=OuterRef("request_id"),
+        state=RunState.COMPLETED,
+        finished_at__isnull=False,
+        finished_at__lte=OuterRef("requested_at"),
+    ).order_by("-finished_at", "-pk")
+    return Subquery(behind.values("counts__departments")[:1], output_field=JSONField())
+
+
+def _count_in(key: str) -> Cast:
+    """One figure of a packet's stored counts (absent: NULL, which Sum skips)."""
+    return Cast(KT(f"counts__{key}"), BigIntegerField())
+
+
+def _nth(histogram: dict[int, int], index: int) -> int:
+    """The value at `index` (from 0) of the sorted values a {value: how many} histogram holds."""
+    for value in sorted(histogram):
+        if index < histogram[value]:
+            return value
+        index -= histogram[value]
+    raise IndexError(index)
+
+
+def _median(histogram: dict[int, int]) -> float | int | None:
+    """statistics.median of the values the histogram holds (the mean of the middle two when even)."""
+    n = sum(histogram.values())
+    if not n:
+        return None
+    if n % 2:
+        return _nth(histogram, n // 2)
+    return (_nth(histogram, n // 2 - 1) + _nth(histogram, n // 2)) / 2
+
+
+def _percentile(histogram: dict[int, int], fraction: float) -> int | None:
+    """percentile() (nearest rank) of the values the histogram holds."""
+    n = sum(histogram.values())
+    return _nth(histogram, max(1, math.ceil(fraction * n)) - 1) if n else None
 
 
 def dashboard_numbers(start: datetime.date, end: datetime.date) -> dict[str, Any]:
-    """Every figure of the manager's dashboard for requests and work between start and end (inclusive)."""
+    """Every figure of the manager's dashboard for requests and work between start and end (inclusive).
+
+    The database counts, sums and groups by local week and by days to determination, so no
+    query returns a row per request: six queries whose answers are bounded by the weeks in the
+    range, the distinct day counts, and the packets released in it (for per-department figures,
+    which live as keys of each run's stored counts and so are added up here).
+    """
     if end < start:
         start, end = end, start
     today = timezone.localdate()
     lo, hi = _bounds(start, end)
     weeks = _weeks(start, end)
     by_week: dict[datetime.date, dict[str, int]] = {w: dict.fromkeys(WEEK_KEYS, 0) for w in weeks}
+    in_range = {"at__gte": lo, "at__lt": hi}
 
-    def count_in_week(moment: datetime.datetime, key: str, amount: int = 1) -> None:
-        by_week[week_start(timezone.localdate(moment))][key] += amount
-
-    received = list(
-        RecordsRequest.objects.filter(received_at__gte=lo, received_at__lt=hi).values_list(
-            "received_at", flat=True
-        )
+    requests = RecordsRequest.objects.aggregate(
+        received=Count("pk", filter=Q(received_at__gte=lo, received_at__lt=hi)),
+        open_now=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        overdue_now=Count("pk", filter=overdue_condition(today)),
+        extensions_used=Count("pk", filter=Q(extended_at__gte=lo, extended_at__lt=hi)),
     )
-    for moment in received:
-        count_in_week(moment, "received")
+    for row in (
+        RecordsRequest.objects.filter(received_at__gte=lo, received_at__lt=hi)
+        .values(week=_local_week("received_at"))
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        by_week[row["week"]]["received"] += row["n"]
 
     reached = dict.fromkeys(REACHED, 0)
     key_of = {status: key for key, status in REACHED.items()}
     for row in (
-        StatusTransition.objects.filter(to_status__in=REACHED.values())
-        .values("request_id", "to_status")
-        .annotate(first=Min("at"))
-        .filter(first__gte=lo, first__lt=hi)
+        StatusTransition.objects.filter(to_status__in=REACHED.values(), **in_range)
+        .filter(~_an_earlier(Q(to_status=OuterRef("to_status"))))
+        .values("to_status", week=_local_week("at"))
+        .annotate(n=Count("pk"))
+        .order_by()
     ):
         key = key_of[row["to_status"]]
-        reached[key] += 1
-        count_in_week(row["first"], key)
+        reached[key] += row["n"]
+        by_week[row["week"]][key] += row["n"]
 
-    days_to_determination: list[int] = []
+    # Per number of days from receipt to the first release or denial: how many requests, and
+    # how many of them by the 10-day date and by the date in force. Local days on both sides.
+    days: dict[int, int] = {}
     on_time = by_deadline = 0
     for row in (
-        StatusTransition.objects.filter(to_status__in=DETERMINED_STATUSES)
-        .values("request_id", "request__received_at", "request__due_date", "request__extended_due_date")
-        .annotate(first=Min("at"))
-        .filter(first__gte=lo, first__lt=hi)
+        StatusTransition.objects.filter(to_status__in=DETERMINED_STATUSES, **in_range)
+        .filter(~_an_earlier(Q(to_status__in=DETERMINED_STATUSES)))
+        .annotate(day=TruncDate("at"))
+        .values(
+            days=ExpressionWrapper(F("day") - TruncDate("request__received_at"), output_field=DurationField())
+        )
+        .annotate(
+            n=Count("pk"),
+            on_time=Count("pk", filter=Q(day__lte=F("request__due_date"))),
+            by_deadline=Count(
+                "pk", filter=Q(day__lte=Coalesce("request__extended_due_date", "request__due_date"))
+            ),
+        )
+        .order_by()
     ):
-        day = timezone.localdate(row["first"])
-        days_to_determination.append((day - timezone.localdate(row["request__received_at"])).days)
-        on_time += day <= row["request__due_date"]
-        by_deadline += day <= (row["request__extended_due_date"] or row["request__due_date"])
-    determined = len(days_to_determination)
+        days[row["days"].days] = days.get(row["days"].days, 0) + row["n"]
+        on_time += row["on_time"]
+        by_deadline += row["by_deadline"]
+    determined = sum(days.values())
 
-    open_requests = RecordsRequest.objects.filter(status__in=OPEN_STATUSES)
     packets = _latest_packets_released(lo, hi)
-    runs = _runs_behind(packets)
-
     images = dict.fromkeys(IMAGE_KEYS, 0)
-    departments: dict[str, dict[str, int]] = {}
-    for packet in packets:
+    packets_released = 0
+    for row in (
+        packets.values(week=_local_week("released_at"))
+        .annotate(n=Count("pk"), **{key: Sum(_count_in(key)) for key in IMAGE_KEYS})
+        .order_by()
+    ):
+        packets_released += row["n"]
         for key in IMAGE_KEYS:
-            images[key] += int(packet.counts.get(key, 0))
-        count_in_week(packet.released_at, "gathered", int(packet.counts.get("gathered", 0)))
-        count_in_week(packet.released_at, "delivered", int(packet.counts.get("delivered", 0)))
-        run = runs.get(packet.pk)
-        for code, row in ((run.counts or {}).get("departments", {}) if run else {}).items():
+            images[key] += int(row[key] or 0)
+        by_week[row["week"]]["gathered"] += int(row["gathered"] or 0)
+        by_week[row["week"]]["delivered"] += int(row["delivered"] or 0)
+
+    departments: dict[str, dict[str, int]] = {}
+    for packet_week, figures in (
+        packets.annotate(week=_local_week("released_at"), departments=_departments_of_run_behind())
+        .values_list("week", "departments")
+        .order_by()
+        .iterator(chunk_size=2000)  # a row per packet released: added up as they stream, not kept
+    ):
+        for code, row in (figures or {}).items():
             department = departments.setdefault(code, dict.fromkeys(DEPARTMENT_KEYS, 0))
             for key in DEPARTMENT_KEYS:
                 department[key] += int(row.get(key, 0))
             for key in ("exact_duplicates", "near_duplicates", "bytes_saved"):
-                count_in_week(packet.released_at, key, int(row.get(key, 0)))
+                by_week[packet_week][key] += int(row.get(key, 0))
 
     totals = {key: sum(d[key] for d in departments.values()) for key in DEPARTMENT_KEYS}
     return {
@@ -260,11 +352,11 @@ def dashboard_numbers(start: datetime.date, end: datetime.date) -> dict[str, Any
         "end": end,
         "today": today,
         "requests": {
-            "received": len(received),
+            "received": requests["received"],
             **reached,
-            "open_now": open_requests.count(),
-            "overdue_now": overdue_among(open_requests, today).count(),
-            "extensions_used": RecordsRequest.objects.filter(extended_at__gte=lo, extended_at__lt=hi).count(),
+            "open_now": requests["open_now"],
+            "overdue_now": requests["overdue_now"],
+            "extensions_used": requests["extensions_used"],
         },
         "determined_within_10_days": {
             "determined": determined,
@@ -275,10 +367,10 @@ def dashboard_numbers(start: datetime.date, end: datetime.date) -> dict[str, Any
         },
         "days_to_determination": {
             "count": determined,
-            "median": statistics.median(days_to_determination) if days_to_determination else None,
-            "p90": percentile(days_to_determination, 0.9),
+            "median": _median(days),
+            "p90": _percentile(days, 0.9),
         },
-        "images": {"packets_released": len(packets), **images},
+        "images": {"packets_released": packets_released, **images},
         "duplicates": {
             "files_examined": totals["gathered"],
             "exact": totals["exact_duplicates"],
