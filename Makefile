@@ -7,7 +7,7 @@ BIND ?= 127.0.0.1:8000
 SERVICES_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/packetdesk \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 CELERY_RESULT_BACKEND=django-db
 
-.PHONY: run test install lint unit test-services browser chromium clean
+.PHONY: run test install lint unit test-services browser system-packages clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-run: install
+run: install system-packages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo
@@ -32,15 +32,17 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-# The browser tests drive Debian's Chromium and the index tests read PDFs back with
-# poppler's pdftotext; a fresh machine has neither, so install them first.
-chromium:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftotext ]; then \
+# Debian packages: Tesseract OCR with its English and Spanish data and orientation model
+# (the workers read scanned pages), Chromium for the browser tests, poppler's pdftotext and
+# pdftoppm for reading PDFs back. A fresh machine has none of them, so install them first.
+DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa tesseract-ocr-osd chromium poppler-utils
+system-packages:
+	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium poppler-utils; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES); \
 	fi
 
-unit: install chromium
+unit: install system-packages
 	$(PY) manage.py makemigrations --check --dry-run
 	PACKETDESK_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest
 
