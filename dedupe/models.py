@@ -56,6 +56,12 @@ class ImageFingerprint(models.Model):
     preview_jpeg = models.BinaryField(default=b"")
     # Document-like pages only (Fingerprint.document_view): the sharper check's grey view.
     document_view = models.BinaryField(default=b"")
+    # The page's words: a PDF page's text layer, else what OCR read on a document-like page.
+    text = models.TextField(blank=True, default="")
+    text_source = models.CharField(max_length=12, blank=True, help_text='"text_layer", "ocr" or "".')
+    upright_turn = models.PositiveSmallIntegerField(
+        default=0, help_text="Degrees clockwise OCR turned a scanned page to read it upright."
+    )
     jpeg_quality = models.PositiveSmallIntegerField(null=True)
     # Metadata embedded in the bytes (not in the name): the same for every copy of the blob.
     capture_date = models.CharField(max_length=32, blank=True, help_text="ISO 8601 wall-clock time.")

@@ -60,6 +60,9 @@ def rows_from_results(sha256: str, results: Iterable[Fingerprint | Unreadable]) 
                 thumb_height=result.thumb_size[1],
                 preview_jpeg=result.preview_jpeg,
                 document_view=result.document_view,
+                text=result.text,
+                text_source=result.text_source,
+                upright_turn=result.upright_turn,
                 jpeg_quality=result.jpeg_quality,
                 capture_date=meta.capture.value.isoformat() if meta.capture.value else "",
                 capture_date_source=meta.capture.source,
@@ -131,4 +134,7 @@ def fingerprint_from_row(
         uploaded_order=uploaded_order,
         # Only document-like pages have one (~40 KB); the preview stays in the database.
         document_view=bytes(fp.document_view) if fp.document_like else b"",
+        text=fp.text,
+        text_source=fp.text_source,
+        upright_turn=fp.upright_turn,
     )

@@ -18,6 +18,15 @@ RELATION_WORDS = {
     "clerk_merged": "Joined by a clerk as the same record (the pictures do not match)",
 }
 
+# The same relations between two document pages (both document-like: forms, letters, scans),
+# which are pages, not photos.
+DOCUMENT_RELATION_WORDS = {
+    "same_pixels": "Same page saved as a different file (every pixel identical)",
+    "same_image": "Same page, scanned or saved again (resized, re-encoded, cropped or turned)",
+    "near_identical_shot": "Another copy of the same page, slightly different",
+    "clerk_merged": "Joined by a clerk as the same record (the pages do not match)",
+}
+
 # The same relations in the short form the index and the manifest use.
 RELATION_LABELS = {
     "exact": "exact copy (same bytes)",
@@ -34,6 +43,12 @@ RELATION_PLAIN = {
     "same_image": "the same picture, saved again, resized, cropped or turned",
     "near_identical_shot": "another shot of the same scene, taken at another moment",
     "clerk_merged": "a file the office counts as the same record as the delivered file",
+}
+
+DOCUMENT_RELATION_PLAIN = {
+    "same_pixels": "the same page saved as another file",
+    "same_image": "the same page, scanned or saved again",
+    "near_identical_shot": "another copy of the same page",
 }
 
 # dedupe.core.types.CaptureDateSource values: where a capture date came from.
@@ -77,7 +92,10 @@ RULE_SENTENCES = {
 }
 
 
-def relation_words(relation: str) -> str:
+def relation_words(relation: str, *, document: bool = False) -> str:
+    """The review page's words for a relation; `document` when both copies are document pages."""
+    if document and relation in DOCUMENT_RELATION_WORDS:
+        return DOCUMENT_RELATION_WORDS[relation]
     return RELATION_WORDS.get(relation, relation)
 
 
@@ -85,7 +103,9 @@ def relation_label(relation: str) -> str:
     return RELATION_LABELS.get(relation, relation)
 
 
-def relation_plain(relation: str) -> str:
+def relation_plain(relation: str, *, document: bool = False) -> str:
+    if document and relation in DOCUMENT_RELATION_PLAIN:
+        return DOCUMENT_RELATION_PLAIN[relation]
     return RELATION_PLAIN.get(relation, "a copy of the delivered file")
 
 

@@ -84,9 +84,17 @@ def most_pixels(candidates: Sequence[Fingerprint], ctx: AuthorityContext) -> Nar
     )
 
 
+def _born_digital(f: Fingerprint) -> bool:
+    """A PDF page with its own text: made by a computer, never scanned, so never recompressed."""
+    return f.format == "PDF" and f.text_source == "text_layer"
+
+
 def _compression_rank(f: Fingerprint) -> int:
-    # Lossless above any JPEG; a JPEG by its estimated quality; formats whose quality we
-    # cannot estimate (HEIF, WebP) rank last rather than being guessed.
+    # A born-digital PDF page above everything (no scan lost anything of it); lossless above
+    # any JPEG; a JPEG by its estimated quality; formats whose quality we cannot estimate
+    # (HEIF, WebP, a scanned PDF's page) rank last rather than being guessed.
+    if _born_digital(f):
+        return 102
     if f.format in LOSSLESS_FORMATS:
         return 101
     if f.jpeg_quality is not None:
@@ -95,6 +103,8 @@ def _compression_rank(f: Fingerprint) -> int:
 
 
 def _describe_compression(f: Fingerprint) -> str:
+    if _born_digital(f):
+        return "a born-digital PDF page"
     if f.format in LOSSLESS_FORMATS:
         return f"lossless {f.format}"
     if f.jpeg_quality is not None:

@@ -17,19 +17,21 @@ import io
 from collections.abc import Iterator
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from dedupe.core.imaging import (
     DOCUMENT_VIEW_SIZE,
     PREVIEW_SIZE,
     DecodedPage,
     GatheredImage,
+    draft_target,
     fit_box,
     fit_size,
     open_gathered_file,
     reason_for_error,
 )
 from dedupe.core.metadata import extract_metadata
+from dedupe.core.ocr import OCR_MAX_SIZE, read_page, turned_upright
 from dedupe.core.types import Fingerprint, SourceFile, Unreadable
 
 # Thumbnail used for pixel verification: small enough to compare thousands of pairs,
@@ -139,15 +141,22 @@ def iter_fingerprints(source: SourceFile, data: bytes | None = None) -> Iterator
 
 
 def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
-    """All the hashes of one decoded page."""
+    """All the hashes of one decoded page; a scanned document page is first read by OCR and
+    turned upright by its text (dedupe.core.ocr), so its hashes are the upright page's."""
     rgb = page.image
-    preview = fit_box(rgb, PREVIEW_SIZE) if max(rgb.size) > PREVIEW_SIZE else rgb
-    gray = preview.convert("L")
+    preview, gray = _preview_and_gray(rgb)
+    document_like = is_document_like(np.asarray(gray, dtype=np.uint8), preview, text_layer=bool(page.text))
+    text, turn, text_source = page.text, 0, ("text_layer" if page.text else "")
+    if document_like and not page.text:
+        reading = read_page(ocr_image(gathered, page))
+        text, turn, text_source = reading.text, reading.turn, ("ocr" if reading.text else "")
+        if turn:
+            rgb = turned_upright(rgb, turn)
+            preview, gray = _preview_and_gray(rgb)
     hash_input = np.asarray(gray.resize((_HASH_INPUT, _HASH_INPUT), Image.Resampling.LANCZOS), np.float64)
     thumb = gray.resize(fit_size(gray.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     thumb_pixels = np.asarray(thumb, dtype=np.uint8)
     quality = information_quality(thumb_pixels)
-    document_like = is_document_like(np.asarray(gray, dtype=np.uint8), preview)
     source = gathered.source
     return Fingerprint(
         key=page.key,
@@ -180,7 +189,28 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
         uploaded_order=source.uploaded_order,
         preview_jpeg=preview_jpeg(preview),
         document_view=document_view_jpeg(rgb) if document_like else b"",
+        text=text,
+        text_source=text_source,
+        upright_turn=turn,
     )
+
+
+def _preview_and_gray(rgb: Image.Image) -> tuple[Image.Image, Image.Image]:
+    preview = fit_box(rgb, PREVIEW_SIZE) if max(rgb.size) > PREVIEW_SIZE else rgb
+    return preview, preview.convert("L")
+
+
+def ocr_image(gathered: GatheredImage, page: DecodedPage) -> Image.Image:
+    """The page, upright by its EXIF tag, large enough to read: the decoded page itself,
+    or for a JPEG decoded small (draft mode) a second decode of that page at OCR size.
+
+    The one place a page is decoded twice, and only a scanned document's page is."""
+    if page.decode_scale <= 1 or gathered.format != "JPEG":
+        return page.image
+    with Image.open(io.BytesIO(gathered.data), formats=["JPEG"]) as im:
+        im.draft("L", draft_target(*im.size, longest=OCR_MAX_SIZE))
+        upright = ImageOps.exif_transpose(im.convert("L"))
+    return upright
 
 
 def pixel_sha256(page: DecodedPage, file_format: str) -> str:
@@ -241,14 +271,18 @@ def information_quality(thumb: np.ndarray) -> float:
     return round(min(1.0, coverage / QUALITY_FULL_COVERAGE), 4)
 
 
-def is_document_like(gray: np.ndarray, preview: Image.Image) -> bool:
-    """Mostly light paper with dark marks and little colour: a form, letter or scanned page."""
+def is_document_like(gray: np.ndarray, preview: Image.Image, *, text_layer: bool = False) -> bool:
+    """Mostly light paper with dark marks and little colour: a form, letter or scanned page.
+
+    A page with a text layer of its own (a born-digital PDF page) needs no minimum of ink:
+    three typed lines on a letter page are a document, though too little ink for a scan."""
     total = gray.size
     if total == 0:
         return False
     paper = int(np.count_nonzero(gray >= _PAPER_LEVEL)) / total
     ink = int(np.count_nonzero(gray < _INK_LEVEL)) / total
-    if paper < DOCUMENT_MIN_PAPER or not DOCUMENT_INK_RANGE[0] <= ink <= DOCUMENT_INK_RANGE[1]:
+    least_ink = 0.0 if text_layer else DOCUMENT_INK_RANGE[0]
+    if paper < DOCUMENT_MIN_PAPER or not least_ink <= ink <= DOCUMENT_INK_RANGE[1]:
         return False
     rgb = np.asarray(preview, dtype=np.int16)
     saturation = float((rgb.max(axis=2) - rgb.min(axis=2)).mean()) / 255.0

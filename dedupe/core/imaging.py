@@ -24,6 +24,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from dedupe.core.pdf import PdfFile, PdfRefused, RenderedPdfPage
 from dedupe.core.sniff import sniff_format
 from dedupe.core.types import SourceFile, Unreadable, page_key
 
@@ -99,6 +100,7 @@ class DecodedPage:
     exif: Image.Exif
     info: dict[str | tuple[int, int], Any]  # Pillow's info: XMP, PNG text chunks (read by metadata.py)
     quantization: dict[int, list[int]] | None = None  # JPEG tables, natural order
+    text: str = ""  # a PDF page's embedded text layer ("" for images and scanned pages without one)
 
 
 @dataclass
@@ -123,8 +125,11 @@ class GatheredImage:
         )
 
     def pages(self) -> Iterator[DecodedPage | Unreadable]:
-        """Decode the file's pages one at a time (a TIFF's every page; other formats' first frame)."""
-        yield from _iter_pages(self)
+        """Decode the file's pages one at a time (a TIFF's or PDF's every page; other formats' first frame)."""
+        if self.format == "PDF":
+            yield from _iter_pdf_pages(self)
+        else:
+            yield from _iter_pages(self)
 
 
 def open_gathered_file(source: SourceFile, data: bytes | None = None) -> GatheredImage | Unreadable:
@@ -143,7 +148,7 @@ def open_gathered_file(source: SourceFile, data: bytes | None = None) -> Gathere
     sniffed = sniff_format(data[:64], source.key)
     if sniffed.format == "EMPTY":
         return _unreadable_file(source, data, "the file is empty (0 bytes)", sha256)
-    if not sniffed.is_image:
+    if not sniffed.is_readable:
         return _unreadable_file(source, data, f"the file is {sniffed.description}, not an image", sha256)
     return GatheredImage(
         source=source, data=data, sha256=sha256, format=sniffed.format, mislabelled=sniffed.mislabelled
@@ -184,6 +189,51 @@ def _iter_pages(gathered: GatheredImage) -> Iterator[DecodedPage | Unreadable]:
             f"{pages} were not read: PacketDesk reads at most {MAX_PAGES_PER_FILE} pages of one file",
             key=page_key(gathered.source.key, MAX_PAGES_PER_FILE + 1),
         )
+
+
+def _iter_pdf_pages(gathered: GatheredImage) -> Iterator[DecodedPage | Unreadable]:
+    """Every page of a PDF, rendered one at a time; each an item "key#page=N", even a lone page,
+    so a PDF never goes out as received (its pages are rebuilt: records/packet/redact.py)."""
+    try:
+        document = PdfFile(gathered.data)
+    except PdfRefused as refused:
+        yield gathered.unreadable(str(refused))
+        return
+    with document:
+        if document.page_count == 0:
+            yield gathered.unreadable("the PDF has no pages")
+            return
+        for number, rendered in enumerate(document.pages(MAX_PAGES_PER_FILE), start=1):
+            key = page_key(gathered.source.key, number)
+            if isinstance(rendered, PdfRefused):
+                yield gathered.unreadable(str(rendered), key=key)
+                continue
+            try:
+                yield _pdf_decoded_page(rendered, key, has_javascript=document.has_javascript)
+            except Exception as exc:
+                yield gathered.unreadable(reason_for_error(exc, gathered.format), key=key)
+        if document.page_count > MAX_PAGES_PER_FILE:
+            yield gathered.unreadable(
+                f"pages {MAX_PAGES_PER_FILE + 1}–{document.page_count} were not read: "
+                f"PacketDesk reads at most {MAX_PAGES_PER_FILE} pages of one file",
+                key=page_key(gathered.source.key, MAX_PAGES_PER_FILE + 1),
+            )
+
+
+def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, *, has_javascript: bool) -> DecodedPage:
+    width, height = rendered.image.size
+    return DecodedPage(
+        key=key,
+        page=rendered.number,
+        image=rendered.image,  # already upright (the page's /Rotate), RGB on white
+        width=width,
+        height=height,
+        decode_scale=1,
+        orientation=1,
+        exif=Image.Exif(),
+        info={"pdf_dpi": rendered.dpi, "pdf_javascript": has_javascript},
+        text=rendered.text,
+    )
 
 
 def _open(gathered: GatheredImage) -> Image.Image:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dedupe.core.conflicts import duration_words, from_camera_clock
+from dedupe.core.ocr import turn_words
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Fingerprint, MemberEvidence, Relation
 from dedupe.core.verify import Verification, verify_pair
@@ -89,6 +90,11 @@ def _explain(
             head = "near-identical shot, a slightly different moment or framing"
     else:
         changes = []
+        if other.upright_turn != ref.upright_turn:
+            if other.upright_turn:
+                changes.append(turn_words(other.upright_turn))
+            else:
+                changes.append(f"upright, where the authoritative copy was {turn_words(ref.upright_turn)}")
         if v.rotation:
             changes.append(f"turned {v.rotation}°")
         if (other.width, other.height) != (ref.width, ref.height):
@@ -99,7 +105,10 @@ def _explain(
             changes.append(f"converted to {other.format}")
         elif other.jpeg_quality and ref.jpeg_quality and other.jpeg_quality < ref.jpeg_quality:
             changes.append("re-encoded at lower quality")
-        head = "same picture " + (", ".join(changes) if changes else "re-encoded or re-scanned")
+        if ref.document_like and other.document_like:
+            head = "same page" + (", " + ", ".join(changes) if changes else ", scanned or saved again")
+        else:
+            head = "same picture " + (", ".join(changes) if changes else "re-encoded or re-scanned")
     return f"{head}; {pd} of 64 hash bits differ; pixels agree {v.score:.2f}"
 
 
@@ -144,7 +153,10 @@ def evidence_against(
     if clerk_reason is None:
         return None
     said = f"joined by a clerk: {clerk_reason}" if clerk_reason else "joined by a clerk"
+    if v.detail.startswith("different text"):  # pages whose words were read: name the words
+        mismatch = "the pages do not match: " + v.detail.split(";")[0]
+    else:
+        mismatch = f"the pictures do not match: {pd} of 64 hash bits differ; pixels agree {v.score:.2f}"
     return MemberEvidence(
-        member.key, Relation.CLERK_MERGED, pd, dd, v.score, v.rotation,
-        f"{said}; the pictures do not match: {pd} of 64 hash bits differ; pixels agree {v.score:.2f}",
-    )  # fmt: skip
+        member.key, Relation.CLERK_MERGED, pd, dd, v.score, v.rotation, f"{said}; {mismatch}"
+    )

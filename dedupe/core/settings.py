@@ -98,6 +98,13 @@ class MatchSettings:
     # keeps the pages apart. Measured: re-scans (0.3-0.9 degree turn, 0.8-px blur, noise)
     # <= 0.063; the demo's three forms, differing only in 18-px handwriting, >= 0.131.
     document_view_difference_limit: float = 0.10
+    # Documents whose words were read on both pages (a PDF's text layer, or OCR of a scan:
+    # dedupe.core.page_text): an entry (a word with a digit: case number, date, address) on
+    # one page with no exact counterpart on the other keeps them apart, and so does sharing
+    # fewer than this share of their words. OCR misreads a few words of a rescan (measured
+    # on generated forms rescanned at 150-300 dpi: >= 0.85 of words in common); a form on
+    # the same template with other entries shares its printed words (0.5-0.8).
+    document_text_min_agreement: float = 0.80
     # Crop tolerance: when the plain overlay does not verify, one picture is tried as a
     # crop of the other covering down to this share of each side, in steps of crop_step,
     # each scale at every shift at once (masked correlation). 0.86 covers the 8 % crops the

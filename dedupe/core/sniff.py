@@ -13,6 +13,8 @@ from dataclasses import dataclass
 SNIFF_BYTES = 64
 
 IMAGE_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "HEIF", "GIF", "BMP")
+# What the engine reads pages from: the images, and PDF documents (dedupe.core.pdf).
+READABLE_FORMATS = (*IMAGE_FORMATS, "PDF")
 
 # Extensions each detected format is normally saved under.
 EXTENSIONS: dict[str, tuple[str, ...]] = {
@@ -35,6 +37,7 @@ _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b
 class SniffedType:
     format: str  # one of IMAGE_FORMATS, or "PDF", "ZIP", "HTML", "EXECUTABLE", "EMPTY", "UNKNOWN"
     is_image: bool
+    is_readable: bool  # an image, or a PDF: a file whose pages the engine reads
     mislabelled: bool  # the name's extension belongs to another known format
     description: str  # a short phrase for a clerk: "a PDF document", "an empty file"
 
@@ -95,4 +98,10 @@ def sniff_format(head: bytes, file_name: str) -> SniffedType:
     mislabelled = claimed is not None and claimed != fmt and fmt != "EMPTY"
     is_image = fmt in IMAGE_FORMATS
     description = f"a {fmt} image" if is_image else _DESCRIPTIONS.get(fmt, "not a recognised image format")
-    return SniffedType(format=fmt, is_image=is_image, mislabelled=mislabelled, description=description)
+    return SniffedType(
+        format=fmt,
+        is_image=is_image,
+        is_readable=fmt in READABLE_FORMATS,
+        mislabelled=mislabelled,
+        description=description,
+    )

@@ -13,7 +13,9 @@ from enum import StrEnum
 # Bump when the fingerprint recipe changes, so stored fingerprints can be recomputed: a
 # dedupe run re-fingerprints every blob without a fingerprint of this version.
 # pd-fp-2: document-like pages also keep a sharper view (`Fingerprint.document_view`).
-FINGERPRINT_ALGORITHM_VERSION = "pd-fp-2"
+# pd-fp-3: PDF pages; document-like pages are read (text layer or OCR) and turned upright
+# by their text before hashing.
+FINGERPRINT_ALGORITHM_VERSION = "pd-fp-3"
 
 # A page of a multi-page file is an item of its own, keyed "path#page=N" (N from 1).
 _PAGE_MARK = "#page="
@@ -141,6 +143,12 @@ class Fingerprint:
     # Document-like pages only: a grey JPEG, longest side up to 640 px (the decode's own
     # size when smaller), for the sharper check that keeps forms on one template apart.
     document_view: bytes = b""
+    # The page's words: a PDF page's text layer, else for a document-like page what OCR read.
+    text: str = ""
+    text_source: str = ""  # "text_layer" (the PDF's own), "ocr" (Tesseract), or "" (none)
+    # Degrees clockwise the engine turned a scanned page to read it upright (dedupe.core.ocr);
+    # the hashes, thumbnail and preview are of the upright page, width and height are not.
+    upright_turn: int = 0
     algorithm_version: str = FINGERPRINT_ALGORITHM_VERSION
 
 

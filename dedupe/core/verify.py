@@ -21,6 +21,7 @@ from scipy.fft import irfft2, next_fast_len, rfft2
 from scipy.ndimage import gaussian_filter
 
 from dedupe.core.imaging import PREVIEW_SIZE, fit_box
+from dedupe.core.page_text import compare_text
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Fingerprint
 
@@ -588,6 +589,15 @@ def verify_pair(
             differing = max(differing, sharp_differing)
             detail += f"; {sharp_differing} of {len(sharp)} in the sharper view"
         local_ok = differing <= settings.document_tiles_allowed_to_differ
+        words = compare_text(ref.text, other.text)
+        if words.compared:
+            # Both pages were read: their words decide what the ink check may have missed.
+            text_differs = words.entries_differ or words.agreement < settings.document_text_min_agreement
+            if text_differs:
+                local_ok = False
+                detail = f"{words.reason()}; {detail}"
+            else:
+                detail = f"{words.agreement:.0%} of the words agree; {detail}"
     else:
         diffs = tile_differences(al.a, al.b)
         differing = int((diffs > settings.tile_difference_limit).sum())

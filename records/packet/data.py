@@ -207,6 +207,8 @@ class MatchExplanation:
             "to within {} of 1 (page seen at 256 px)",
             "document_view_difference_limit": "Documents kept sharp (scans at 640 px): each 64-px area "
             "must correlate to within {} of 1, so forms on one template stay apart",
+            "document_text_min_agreement": "Documents whose words were read: every entry with a digit "
+            "(case number, date, address) must appear on both pages, and at least {} of the words must agree",
             "burst_max_seconds": "Shots at most {} seconds apart count as one moment's burst",
             "same_photo_max_seconds_apart": "Camera dates more than {} seconds apart are never the same "
             "photo (near-identical shots at most) and are flagged as a conflict",

@@ -1,7 +1,10 @@
-"""Burn redaction boxes into a delivered copy: opaque pixels, metadata stripped. Pure Pillow.
+"""Burn redaction boxes into a delivered copy: opaque pixels, metadata stripped. Pure Pillow
+and PDFium, no Django.
 
 The box coordinates are in the image's pixels after EXIF orientation (what a clerk sees),
-so the copy is written upright with no orientation tag. Nothing of the original's
+so the copy is written upright with no orientation tag. A PDF page is its rendering
+(dedupe.core.pdf, at the resolution the engine saw it), and goes out as that image: no
+script, form action, attachment or text layer under a box goes with it. Nothing of the original's
 metadata is carried over (no EXIF, no GPS, no XMP, no ICC-tagged comments), because a box
 over a face is pointless if the GPS block says where the face was.
 """
@@ -12,8 +15,13 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 from PIL import Image, ImageOps
+
+from dedupe.core.pdf import PdfFile
+from dedupe.core.sniff import SNIFF_BYTES, detect_format
 
 REDACTION_FILL = (0, 0, 0)
 
@@ -44,20 +52,12 @@ def burn_redactions(source: bytes | Path, boxes: Sequence[Box], page: int = 0) -
 
     `page` is 1-based for a page of a multi-page file (that page alone is copied), 0 for a
     single-page file. JPEG originals stay JPEG (quality 95, no metadata); everything else
-    becomes PNG, lossless and without EXIF, keeping a bilevel, grey or 16-bit page as it was.
+    becomes PNG, lossless and without EXIF, keeping a bilevel, grey or 16-bit page as it was
+    (a PDF page: its rendering, grey when it has no colour).
     """
-    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as opened:
-        if page:
-            opened.seek(page - 1)
-        fmt = opened.format
-        upright = ImageOps.exif_transpose(opened)
-        if fmt == "JPEG":
-            image = upright.convert("RGB")
-        elif upright.mode in _LOSSLESS_MODES:
-            image = upright.copy()  # the copy outlives the file it was read from
-        else:
-            transparent = "A" in upright.mode or "transparency" in upright.info
-            image = upright.convert("RGBA" if transparent else "RGB")
+    image, fmt = upright_page(source, page)
+    if fmt == "PDF":
+        image = _grey_if_colourless(image)
     for box in boxes:
         clipped = box.clipped(image.size)
         if clipped is not None:
@@ -69,6 +69,49 @@ def burn_redactions(source: bytes | Path, boxes: Sequence[Box], page: int = 0) -
         return out.getvalue(), ".jpg"
     image.save(out, "PNG")
     return out.getvalue(), ".png"
+
+
+def upright_page(source: bytes | Path | BinaryIO, page: int = 0) -> tuple[Image.Image, str]:
+    """A page as the clerk sees it, in full: upright, in the mode it is kept in, and the format
+    it was read from ("PDF" for a rendered PDF page). `page` is 1-based, 0 for a single image.
+
+    An image is decoded from the stream or path as Pillow reads it; a PDF is read whole
+    (PDFium renders from memory)."""
+    stream: Path | BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else source
+    if detect_format(_head(stream)) == "PDF":
+        data = stream.read_bytes() if isinstance(stream, Path) else stream.read()
+        with PdfFile(data) as document:
+            return document.page(max(1, page)).image, "PDF"
+    with Image.open(stream) as opened:
+        if page:
+            opened.seek(page - 1)
+        fmt = opened.format or ""
+        upright = ImageOps.exif_transpose(opened)
+        if fmt == "JPEG":
+            return upright.convert("RGB"), fmt
+        if upright.mode in _LOSSLESS_MODES:
+            return upright.copy(), fmt  # the copy outlives the file it was read from
+        transparent = "A" in upright.mode or "transparency" in upright.info
+        return upright.convert("RGBA" if transparent else "RGB"), fmt
+
+
+def _head(source: Path | BinaryIO) -> bytes:
+    """The first bytes, leaving a stream where it was."""
+    if isinstance(source, Path):
+        with open(source, "rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    start = source.tell()
+    head = source.read(SNIFF_BYTES)
+    source.seek(start)
+    return head
+
+
+def _grey_if_colourless(image: Image.Image) -> Image.Image:
+    """A rendered page with no colour in it, as grey: a third of the PNG, the same pixels."""
+    pixels = np.asarray(image)
+    if np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 1], pixels[..., 2]):
+        return image.convert("L")
+    return image
 
 
 def map_box(box: Box, source_size: tuple[int, int], target_size: tuple[int, int], rotation: int = 0) -> Box:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dedupe.core.pdf import carries_javascript
 from dedupe.core.sniff import sniff_format
 
 from ..blobstore import ByteStream, SpooledFile, TooLarge, spooled, store_spooled
@@ -165,7 +166,7 @@ def _gather_one(
                     detected_format="EMPTY",
                 )
             sniffed = sniff_format(spool.head, path)
-            if not sniffed.is_image:
+            if not sniffed.is_readable:
                 return _record_refusal(
                     records_request=records_request,
                     department=department,
@@ -202,11 +203,13 @@ def _gather_one(
                 uploaded_by=signed_in_user(actor),
                 uploaded_at=timezone.now(),
             )
-            note = (
-                f"stored; the name says otherwise but it is a {sniffed.format} image"
-                if sniffed.mislabelled
-                else ""
-            )
+            notes = []
+            if sniffed.mislabelled:
+                what = "a PDF document" if sniffed.format == "PDF" else f"a {sniffed.format} image"
+                notes.append(f"the name says otherwise but it is {what}")
+            if sniffed.format == "PDF" and carries_javascript(spool.path):
+                notes.append("the PDF carries JavaScript, which is never run: its pages go out as images")
+            note = "stored; " + "; ".join(notes) if notes else ""
             return IntakeOutcome(
                 name=path,
                 result="stored",

@@ -199,7 +199,7 @@ def gather_at_door(
         data = _read_capped(stream)
         slots.append(None)
         passing.append((index, name, stream))
-        if data is None or not sniff_format(data[:64], name).is_image:
+        if data is None or not sniff_format(data[:64], name).is_readable:
             continue  # intake refuses it with its reason, kept as an item
         sha256 = hashlib.sha256(data).hexdigest()
         if _already_here(records_request, department, name, sha256):
@@ -274,7 +274,7 @@ def _zip_duplicates(
                 data = archive.read(info)
             except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError):
                 continue
-            if not sniff_format(data[:64], info.filename).is_image:
+            if not sniff_format(data[:64], info.filename).is_readable:
                 continue
             sha256 = hashlib.sha256(data).hexdigest()
             if _already_here(records_request, department, info.filename, sha256):

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dedupe.models import DedupeRun
 from dedupe.runs.progress import run_progress
 
-from .. import selectors
+from .. import page_search, selectors
 from ..deadlines import days_left
 from ..errors import ApplicationError
 from ..forms import ExtendForm, OpenRequestForm, StatusForm, TaskDepartmentsForm, UploadForm
@@ -138,12 +138,19 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     )
     sole_department = selectors.sole_upload_department(user)
     next_statuses = request_services.next_statuses(records_request.status)
+    query = request.GET.get("q", "").strip()[:200]
+    pages = selectors.item_images_visible_to(user).filter(
+        item__request=records_request, item__status="stored"
+    )
+    hits = page_search.search_hits(pages, query) if query else []
     return render(
         request,
         "records/request_detail.html",
         {
             "rr": records_request,
             "items_page": page,
+            "query": query,
+            "hits": hits,
             "department_counts": selectors.department_counts(user, records_request),
             "audit_events": [
                 (event, "; ".join(f"{k}: {v}" for k, v in event.details.items()))

@@ -52,14 +52,19 @@ class MemberView:
 
 def _member_views(group) -> list[MemberView]:
     views = []
-    for m in group.memberships.all():
+    memberships = list(group.memberships.all())
+    # Pages read as documents get a document's words ("same page, scanned again").
+    document = all(getattr(m.image.fingerprint, "document_like", False) for m in memberships)
+    for m in memberships:
         item = m.image.item
         views.append(
             MemberView(
                 membership=m,
                 image=m.image,
                 item=item,
-                relation_words="Authoritative copy" if m.is_authoritative else relation_words(m.relation),
+                relation_words="Authoritative copy"
+                if m.is_authoritative
+                else relation_words(m.relation, document=document),
                 hash_words=""
                 if m.is_authoritative
                 else hash_words(m.phash_distance, matched=m.relation != Relation.CLERK_MERGED),
@@ -105,8 +110,11 @@ def review(request: HttpRequest, reference: str) -> HttpResponse:
             :MERGE_CHOICES_LIMIT
         ]
     )
+    # Page by page: the pages of a PDF or TIFF that are in no group are listed even when
+    # another page of the same file is in one.
     singles = Paginator(
-        selectors.ungrouped_items(request.user, records_request).prefetch_related("images"), ITEMS_PER_PAGE
+        selectors.ungrouped_images(request.user, records_request).select_related("item__department"),
+        ITEMS_PER_PAGE,
     ).get_page(request.GET.get("items"))
     unreadable = list(selectors.unreadable_images(request.user, records_request))
     refused = list(selectors.refused_items(request.user, records_request))
@@ -380,6 +388,8 @@ def redactions(request: HttpRequest, reference: str) -> JsonResponse:
     if request.method == "GET":
         item = get_object_or_404(items, pk=request.GET.get("item") or 0)
         boxes = selectors.redactions_visible_to(request.user).filter(item=item)
+        if request.GET.get("page", "").isdigit():  # one page's boxes, for the editor showing it
+            boxes = boxes.filter(page=int(request.GET["page"]))
         return JsonResponse({"redactions": [_redaction_json(r) for r in boxes]})
     if request.method != "POST":
         return JsonResponse({"error": {"code": "method", "message": "GET or POST"}}, status=405)
@@ -446,7 +456,8 @@ def item_view(request: HttpRequest, item_id: int) -> HttpResponse:
     """The item's page upright (EXIF orientation applied) at up to 1600 px, to draw redactions on."""
     import io
 
-    from PIL import Image, ImageOps
+    from dedupe.core.pdf import PdfRefused
+    from records.packet.redact import upright_page
 
     require_clerk(request.user)
     item = get_object_or_404(selectors.items_visible_to(request.user).filter(status="stored"), pk=item_id)
@@ -458,14 +469,13 @@ def item_view(request: HttpRequest, item_id: int) -> HttpResponse:
     if not readable.exists():
         raise Http404("This file could not be read as an image, so it cannot be shown or redacted.")
     try:
-        with item.blob.file.open("rb") as fh, Image.open(fh) as im:
-            if page:
-                im.seek(page - 1)  # pages are numbered from 1, frames from 0
-            upright = ImageOps.exif_transpose(im).convert("RGB")
-            upright.thumbnail((VIEW_MAX_SIDE, VIEW_MAX_SIDE))
-            out = io.BytesIO()
-            upright.save(out, "JPEG", quality=85)
-    except (OSError, EOFError, ValueError) as exc:
+        with item.blob.file.open("rb") as fh:
+            upright, _ = upright_page(fh, page)  # a PDF page rendered as the engine saw it
+        upright = upright.convert("RGB")
+        upright.thumbnail((VIEW_MAX_SIDE, VIEW_MAX_SIDE))
+        out = io.BytesIO()
+        upright.save(out, "JPEG", quality=85)
+    except (OSError, EOFError, ValueError, PdfRefused) as exc:
         raise Http404(f"This image cannot be shown: {exc}")
     response = HttpResponse(out.getvalue(), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"

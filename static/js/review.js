@@ -121,7 +121,7 @@
   }
 
   function load() {
-    return fetch(baseUrl + "?item=" + state.item, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    return fetch(baseUrl + "?item=" + state.item + "&page=" + state.page, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then((r) => r.json()).then((j) => { state.boxes = j.redactions || []; draw(); });
   }
 
@@ -138,7 +138,7 @@
   function save(box) {
     const b = { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
     if (b.width < 2 || b.height < 2) { draft = null; draw(); return; }
-    post(baseUrl, { item: state.item, page: 0, x: b.x, y: b.y, width: b.width, height: b.height, exemption: exemption.value })
+    post(baseUrl, { item: state.item, page: state.page, x: b.x, y: b.y, width: b.width, height: b.height, exemption: exemption.value })
       .then(({ ok, body }) => {
         draft = null;
         if (!ok) { text(status, body.error ? body.error.message : "Not saved."); draw(); return; }
@@ -193,7 +193,7 @@
   $("[data-close]", dialog).addEventListener("click", () => { dialog.close(); window.location.reload(); });
 
   $$("[data-redact]").forEach((button) => button.addEventListener("click", () => {
-    state = { item: button.dataset.item, width: +button.dataset.width, height: +button.dataset.height, boxes: [], zoom: 1 };
+    state = { item: button.dataset.item, page: +button.dataset.page || 0, width: +button.dataset.width, height: +button.dataset.height, boxes: [], zoom: 1 };
     draft = null;
     text($("[data-role=name]", dialog), button.dataset.name);
     text(status, "");

@@ -97,3 +97,32 @@ def test_the_library_is_read_from_the_database_each_time(seen_by_police):
     assert check_library(query).near
     stored.blob.items.all().delete()  # no stored item holds it any more: not in the library
     assert not check_library(query).near
+
+
+def test_a_pdf_page_seen_before_is_found_at_the_door(police_client, works_client):
+    """Police pushed a two-page PDF to an earlier request; Public Works checks a PDF holding
+    only its second page: that page is found, with the earlier request and department."""
+    from tests.dedupe.pdfs import document_pdf
+    from tests.factories import RecordsRequestFactory
+
+    case_118 = ["Case 24-118", "Address: 1200 Harbor Blvd", "Inspector: M. Reyes"]
+    case_207 = ["Case 24-207", "Address: 88 Olive St", "Inspector: J. Tran"]
+    earlier = RecordsRequestFactory(status="gathering")
+    pushed = police_client.post(
+        f"/api/v1/requests/{earlier.pk}/items/",
+        {
+            "department": "PD",
+            "files": [upload("inspections.pdf", document_pdf([case_118, case_207]), "application/pdf")],
+        },
+        format="multipart",
+    )
+    assert pushed.status_code == 201, pushed.content
+    body = works_client.post(
+        "/api/v1/library/check",
+        {"image": upload("207.pdf", document_pdf([case_207]), "application/pdf")},
+        format="multipart",
+    ).json()
+    found = body["exact"] + body["near"]
+    assert found, body
+    assert found[0]["sightings"][0]["request_reference"] == earlier.reference
+    assert found[0]["sightings"][0]["department_code"] == "PD"

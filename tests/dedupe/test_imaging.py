@@ -65,10 +65,10 @@ def test_zero_byte_file_is_unreadable_with_a_reason(tmp_path):
     assert result.byte_size == 0
 
 
-def test_pdf_is_unreadable_as_not_an_image():
+def test_a_damaged_pdf_is_unreadable_with_the_reason():
     result = only(fingerprint_bytes(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "clerk/scan.jpg"))
     assert isinstance(result, Unreadable)
-    assert result.reason == "the file is a PDF document, not an image"
+    assert result.reason.startswith("the PDF is damaged and cannot be opened")
 
 
 def test_missing_file_is_unreadable_not_an_exception(tmp_path):

@@ -24,6 +24,7 @@ from tests.dedupe.images import (
     png_header_only,
     skimage_photo,
 )
+from tests.dedupe.pdfs import blank_pages_pdf, document_pdf, rewritten
 
 MEMORY_BOUND_MB = 600
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,7 @@ def hostile_folder(root):
     )
     exif_photo = io.BytesIO()
     photo.resize((200, 200)).save(exif_photo, "JPEG", exif=nasty_exif.tobytes())
+    inspection = document_pdf([["Case 24-118", "Address: 1200 Harbor Blvd"]])
     files = {
         "PD/good.jpg": good,
         "PD/empty.jpg": b"",
@@ -62,6 +64,11 @@ def hostile_folder(root):
         "PD/<font size=80>markup</font>.jpg": jpeg_bytes(skimage_photo("coffee.png")),
         "PD/rtl\u202eevil.jpg": jpeg_bytes(skimage_photo("chelsea.png")),
         "PD/ctl\x07\x1b.jpg": jpeg_bytes(skimage_photo("rocket.jpg")),
+        "PD/locked.pdf": rewritten(inspection, password="s3cret"),
+        "PD/scripted.pdf": rewritten(inspection, script="app.launchURL('http://evil.example/');"),
+        "PD/cut.pdf": inspection[: len(inspection) // 2],
+        "PD/giant-page.pdf": document_pdf([["Case 24-999"]], pagesize=(14_400, 14_400)),
+        "PD/ten-thousand-pages.pdf": blank_pages_pdf(10_000),
     }
     for key, data in files.items():
         path = root / key
@@ -120,6 +127,16 @@ def test_every_hostile_file_gets_a_reason_and_the_good_ones_are_delivered(tmp_pa
     assert "PDF" in by_path["PD/really-a-pdf.jpg"][0]["reason"]
     assert "decompression bomb" in by_path["PD/bomb.png"][0]["reason"]
     assert len(by_path["PD/thousand-pages.tif"]) == 1000
+    reasons = {path: " / ".join(e["reason"] or "" for e in by_path[path]) for path in by_path}
+    assert "protected by a password" in reasons["PD/locked.pdf"]
+    assert "damaged and cannot be opened" in reasons["PD/cut.pdf"]
+    assert "too large to read safely" in reasons["PD/giant-page.pdf"]
+    pages = by_path["PD/ten-thousand-pages.pdf"]  # 1,000 pages read, the rest one item with the reason
+    assert len(pages) == 1001
+    (rest,) = [e for e in pages if e["status"] == "unreadable"]
+    assert rest["reason"] == "pages 1001–10000 were not read: PacketDesk reads at most 1000 pages of one file"
+    (scripted,) = by_path["PD/scripted.pdf"]  # read (the script is never run), its page delivered as an image
+    assert scripted["status"] in ("delivered", "duplicate"), scripted
     for good in ["PD/good.jpg", "PD/nasty-exif.jpg", "PD/<font size=80>markup</font>.jpg"]:
         assert by_path[good][0]["status"] in ("delivered", "duplicate"), by_path[good]
     nasty = by_path["PD/nasty-exif.jpg"][0]

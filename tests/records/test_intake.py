@@ -80,7 +80,6 @@ def test_a_png_named_jpg_is_stored_and_noted_as_mislabelled(police):
 @pytest.mark.parametrize(
     ("data", "why"),
     [
-        (b"%PDF-1.7\n...", "not an image: this is a PDF document"),
         (b"<!DOCTYPE html><html><body>404</body></html>", "not an image: this is an HTML page"),
         (b"MZ\x90\x00" + b"\x00" * 60, "not an image: this is an executable program"),
         (b"", "this file is empty"),
@@ -197,3 +196,28 @@ def test_file_names_with_control_and_bidi_characters_are_cleaned(police):
         files=[("evil\u202egpj.exe\x07.jpg", io.BytesIO(jpeg_bytes()))],
     )
     assert report.outcomes[0].name == "evilgpj.exe.jpg"
+
+
+def test_a_pdf_is_stored_for_its_pages_and_one_carrying_javascript_says_so(police):
+    from tests.dedupe.pdfs import document_pdf, rewritten
+
+    plain = document_pdf([["Case 24-118", "Address: 1200 Harbor Blvd"]])
+    scripted = rewritten(plain, script="app.alert('x');")
+    report = gather_files(
+        actor=make_clerk(),
+        records_request=RecordsRequestFactory(),
+        department=police,
+        files=[
+            ("case.pdf", io.BytesIO(plain)),
+            ("scripted.pdf", io.BytesIO(scripted)),
+            ("scan.jpg", io.BytesIO(plain)),
+        ],
+    )
+    first, second, third = report.outcomes
+    assert (first.result, first.reason) == ("stored", "")
+    assert second.result == "stored"
+    assert (
+        second.reason == "stored; the PDF carries JavaScript, which is never run: its pages go out as images"
+    )
+    assert third.reason == "stored; the name says otherwise but it is a PDF document"
+    assert GatheredItem.objects.get(original_path="case.pdf").detected_format == "PDF"

@@ -1,0 +1,118 @@
+"""Reading a scanned page with Tesseract: which way up it is, then its words.
+
+A page scanned sideways or upside down is still the same record, and its words are what a
+clerk searches for. Tesseract's orientation and script detection (OSD) says how far the
+page is turned; the page is turned upright (the hashes are computed on the upright page),
+then its text is read in English and Spanish. Tesseract is Debian's (tesseract-ocr with
+the eng, spa and osd data, installed by `make`), called through pytesseract, one page at a
+time, in the worker that fingerprints the page. Photographs are never read: only pages
+the fingerprint finds document-like, and only when the page has no text layer of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pytesseract
+from PIL import Image
+
+# The languages a page's words are read in (Tesseract's data names).
+OCR_LANGUAGES = "eng+spa"
+# OSD and OCR read a page at most this large (longest side): a letter page at 200 dpi.
+# OSD needs it too: at 1100 px a sideways page of noisy 12-pt print gets confidence < 1.
+OCR_MAX_SIZE = 2200
+# Below this OSD confidence the page is left as it is: a turn on a guess would turn a
+# form with little text, or a drawing, the wrong way. Tesseract reports ~2-15 for pages
+# with a few lines of text and under 1 for pages with almost none.
+OSD_MIN_CONFIDENCE = 1.5
+
+_TURN_WORDS = {
+    90: "scanned sideways; text reads upright after a quarter turn clockwise",
+    180: "scanned upside down; text reads upright after a half turn",
+    270: "scanned sideways; text reads upright after a quarter turn counter-clockwise",
+}
+
+
+class OcrUnavailable(Exception):
+    """Tesseract is not installed or failed to start; the message says which."""
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """What Tesseract read on one page."""
+
+    turn: int  # degrees clockwise that make the page upright: 0, 90, 180 or 270
+    text: str  # the words of the upright page, "" when none were read
+    orientation_confidence: float | None  # OSD's, None when OSD found too little text
+
+
+def turn_words(turn: int) -> str:
+    """The clerk's sentence for a page the engine turned upright by its text ("" for none)."""
+    return _TURN_WORDS.get(turn % 360, "")
+
+
+def upright_turn(image: Image.Image) -> tuple[int, float | None]:
+    """How many degrees clockwise turn the page upright, by OSD, and OSD's confidence.
+
+    0 with confidence None when OSD cannot tell (too few characters: a photo, a blank
+    page), and 0 when it is not confident enough to turn the page (OSD_MIN_CONFIDENCE).
+    """
+    small = _fit(image.convert("L"), OCR_MAX_SIZE)
+    try:
+        osd = pytesseract.image_to_osd(small, output_type=pytesseract.Output.DICT, config="--psm 0")
+    except pytesseract.TesseractNotFoundError as exc:
+        raise OcrUnavailable("Tesseract is not installed (Debian: tesseract-ocr, tesseract-ocr-osd)") from exc
+    except pytesseract.TesseractError:
+        return 0, None  # "Too few characters", or an image OSD cannot use
+    confidence = float(osd.get("orientation_conf", 0.0))
+    turn = int(osd.get("rotate", 0)) % 360
+    return (turn if confidence >= OSD_MIN_CONFIDENCE else 0), confidence
+
+
+def turned_upright(image: Image.Image, turn: int) -> Image.Image:
+    """`image` turned `turn` degrees clockwise (PIL turns counter-clockwise)."""
+    return image.rotate(-turn, expand=True) if turn % 360 else image
+
+
+def read_text(image: Image.Image) -> str:
+    """The words of an upright page, in reading order, whitespace tidied."""
+    try:
+        text: str = pytesseract.image_to_string(_fit(image.convert("L"), OCR_MAX_SIZE), lang=OCR_LANGUAGES)
+    except pytesseract.TesseractNotFoundError as exc:
+        raise OcrUnavailable("Tesseract is not installed (Debian: tesseract-ocr)") from exc
+    except pytesseract.TesseractError:
+        return ""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def read_page(image: Image.Image) -> PageReading:
+    """Turn the page upright by its text, then read it.
+
+    A worker reads the same pixels once: a page also gathered as another file with the same
+    pixels (a re-saved scan) gets the reading kept from the last READINGS_KEPT pages."""
+    key = hashlib.sha256(f"{image.mode}{image.size}".encode() + image.tobytes()).hexdigest()
+    if key in _readings:
+        _readings.move_to_end(key)
+        return _readings[key]
+    turn, confidence = upright_turn(image)
+    text = read_text(turned_upright(image, turn))
+    reading = PageReading(turn=turn, text=text, orientation_confidence=confidence)
+    _readings[key] = reading
+    if len(_readings) > READINGS_KEPT:
+        _readings.popitem(last=False)
+    return reading
+
+
+READINGS_KEPT = 256  # some 50 KB of text, against ~2 s of Tesseract for each page read again
+_readings: OrderedDict[str, PageReading] = OrderedDict()
+
+
+def _fit(image: Image.Image, longest: int) -> Image.Image:
+    if max(image.size) <= longest:
+        return image
+    scale = longest / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)

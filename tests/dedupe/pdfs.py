@@ -1,0 +1,69 @@
+"""Builders for the PDFs the tests need: real documents made with reportlab, changed with pypdf."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.actions import JavaScript
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen import canvas
+
+
+def form_page(c: canvas.Canvas, lines: Sequence[str]) -> None:
+    """An inspection form: a heading, a ruled box, and the entries given, one per line."""
+    width, height = c._pagesize
+    c.setFont("Helvetica-Bold", 18)
+    c.drawString(72, height - 90, "CITY OF EXAMPLE - BUILDING INSPECTION")
+    c.rect(60, height - 420, width - 120, 300)
+    c.setFont("Helvetica", 13)
+    for n, line in enumerate(lines):
+        c.drawString(80, height - 150 - 24 * n, line)
+
+
+def document_pdf(pages: Sequence[Sequence[str]], pagesize: tuple[float, float] = letter) -> bytes:
+    """A PDF with one form page per entry list, text drawn as text (a born-digital PDF)."""
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=pagesize, invariant=1)
+    for lines in pages:
+        form_page(c, lines)
+        c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def blank_pages_pdf(count: int, size: float = 72.0) -> bytes:
+    """`count` empty pages of `size` points square (a long, cheap PDF)."""
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=(size, size), invariant=1)
+    for _ in range(count):
+        c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def rewritten(
+    data: bytes, *, rotate: dict[int, int] | None = None, password: str = "", script: str = ""
+) -> bytes:
+    """The PDF with pages turned (/Rotate, 0-based page: degrees clockwise), a user password
+    (RC4: pypdf's AES needs the cryptography package), or JavaScript run on opening and kept
+    in the document's names tree, as pypdf writes them."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    for index, degrees in (rotate or {}).items():
+        writer.pages[index].rotate(degrees)
+    if script:
+        writer.add_open_action(JavaScript(script))
+        action = writer._add_object(
+            DictionaryObject(
+                {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject(script)}
+            )
+        )
+        names = DictionaryObject({NameObject("/Names"): ArrayObject([TextStringObject("hello"), action])})
+        writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): names})
+    if password:
+        writer.encrypt(user_password=password, owner_password=password + "-owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,0 +1,90 @@
+"""Scanned pages are read by Tesseract: turned upright by their text, their words kept; photos
+and pages with a text layer of their own are never OCR'd. Real Tesseract, real rendered pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dedupe.core import fingerprint as fingerprint_module
+from dedupe.core.fingerprint import fingerprint_bytes
+from dedupe.core.pdf import PdfFile
+from dedupe.core.relations import evidence_against
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import Fingerprint, Relation
+from tests.dedupe.images import jpeg_bytes, png_bytes, skimage_photo
+from tests.dedupe.pdfs import document_pdf
+
+CASE_118 = ["Case 24-118", "Address: 1200 Harbor Blvd", "Inspector: M. Reyes", "Result: no violation found"]
+
+
+def scanned(lines=CASE_118, turn_ccw: int = 0, seed: int = 1) -> Image.Image:
+    """A printed form as a scanner sees it: rendered at 200 dpi, paper noise, maybe turned."""
+    with PdfFile(document_pdf([lines])) as document:
+        page = np.asarray(document.page(1).image.convert("L"), dtype=np.float64)
+    noisy = np.clip(page + np.random.default_rng(seed).normal(0, 6, page.shape), 0, 255).astype(np.uint8)
+    image = Image.fromarray(noisy, "L")
+    return image.rotate(turn_ccw, expand=True) if turn_ccw else image
+
+
+def read(data: bytes, key: str = "PW/scan.png") -> Fingerprint:
+    (result,) = fingerprint_bytes(data, key)
+    assert isinstance(result, Fingerprint), result
+    return result
+
+
+def test_an_upright_scan_is_read_and_left_as_it_is():
+    page = read(png_bytes(scanned()))
+    assert page.document_like and page.upright_turn == 0
+    assert "Case 24-118" in page.text and "1200 Harbor Blvd" in page.text
+
+
+@pytest.mark.parametrize(("turned_ccw", "turn"), [(180, 180), (90, 90), (270, 270)])
+def test_a_page_scanned_turned_is_turned_upright_by_its_text(turned_ccw, turn):
+    page = read(png_bytes(scanned(turn_ccw=turned_ccw)))
+    assert page.upright_turn == turn
+    assert "Case 24-118" in page.text
+    upright = read(png_bytes(scanned(seed=2)))
+    assert (page.phash ^ upright.phash).bit_count() <= 6  # hashed upright, as the upright scan is
+
+
+def test_the_evidence_says_a_page_was_scanned_upside_down():
+    upright = read(png_bytes(scanned()), "PLN/form.png")
+    upside_down = read(png_bytes(scanned(turn_ccw=180, seed=3)), "PD/form-scan.png")
+    evidence = evidence_against(upright, upside_down, MatchSettings())
+    assert evidence is not None and evidence.relation is Relation.SAME_IMAGE
+    assert "scanned upside down; text reads upright after a half turn" in evidence.explanation
+
+
+def test_a_scan_saved_as_a_small_decoded_jpeg_is_read_at_full_size():
+    page = read(jpeg_bytes(scanned().convert("RGB"), quality=85), "PW/scan.jpg")
+    assert "Case 24-118" in page.text
+
+
+def test_a_photograph_is_never_read(monkeypatch):
+    monkeypatch.setattr(fingerprint_module, "read_page", lambda image: pytest.fail("a photo was OCR'd"))
+    photo = read(jpeg_bytes(skimage_photo("astronaut.png")), "PD/photo.jpg")
+    assert not photo.document_like and photo.text == "" and photo.upright_turn == 0
+
+
+def test_a_pdf_page_with_a_text_layer_is_not_ocrd(monkeypatch):
+    monkeypatch.setattr(fingerprint_module, "read_page", lambda image: pytest.fail("a text layer was OCR'd"))
+    page = read(document_pdf([CASE_118]), "PW/born-digital.pdf")
+    assert page.document_like and "Case 24-118" in page.text
+
+
+def test_a_scanned_pdf_page_without_a_text_layer_is_read():
+    import io
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=letter)
+    c.drawImage(ImageReader(scanned(turn_ccw=180)), 0, 0, *letter)
+    c.showPage()
+    c.save()
+    page = read(buffer.getvalue(), "PW/scanned.pdf")
+    assert page.upright_turn == 180 and "Case 24-118" in page.text

@@ -1,0 +1,93 @@
+"""Two document pages are one record when their words agree: forms on one template with other
+entries stay apart, and the reason names the words; a rescan read by OCR joins its original."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from dedupe.core.fingerprint import fingerprint_bytes
+from dedupe.core.grouping import group_fingerprints
+from dedupe.core.page_text import compare_text
+from dedupe.core.pdf import PdfFile
+from dedupe.core.relations import evidence_against
+from dedupe.core.settings import MatchSettings
+from dedupe.core.types import Relation
+from dedupe.core.verify import verify_pair
+from tests.dedupe.pdfs import document_pdf
+
+FORM = ["Inspector: M. Reyes", "Result: no violation found", "Follow-up: none required", "Signed: on file"]
+CASE_118 = ["Case 24-118", "Address: 1200 Harbor Blvd", *FORM]
+CASE_207 = ["Case 24-207", "Address: 1200 Harbor Blvd", *FORM]
+
+
+def rescan(data: bytes, seed: int = 4, turn_ccw: int = 0) -> bytes:
+    """The printed page scanned again: 150 dpi-ish blur, a slight skew, noise, JPEG."""
+    with PdfFile(data) as document:
+        page = document.page(1).image.convert("L")
+    page = page.rotate(0.6, Image.Resampling.BILINEAR, fillcolor=255).filter(ImageFilter.GaussianBlur(0.7))
+    noisy = np.asarray(page, np.float32) + np.random.default_rng(seed).normal(0, 5, (page.height, page.width))
+    scan = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+    if turn_ccw:
+        scan = scan.rotate(turn_ccw, expand=True)
+    out = io.BytesIO()
+    scan.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def test_an_entry_on_one_page_and_not_the_other_tells_them_apart():
+    comparison = compare_text("\n".join(CASE_118), "\n".join(CASE_207))
+    assert comparison.compared and comparison.entries_differ
+    assert comparison.reason() == "different text: 'Case 24-118' against 'Case 24-207'"
+
+
+def test_ocr_slips_are_forgiven_but_not_in_a_number():
+    read_back = "\n".join(CASE_118).replace("Inspector", "lnspector").replace("24-118", "24-1l8")
+    assert not compare_text("\n".join(CASE_118), read_back).entries_differ
+    assert (
+        compare_text("\n".join(CASE_118), read_back).agreement >= MatchSettings().document_text_min_agreement
+    )
+
+
+def test_pages_with_few_words_are_left_to_the_pixels():
+    assert not compare_text("- 3 -", "- 4 -").compared
+
+
+def test_two_forms_differing_only_in_the_case_number_stay_apart_and_say_why():
+    first = fingerprint_bytes(document_pdf([CASE_118]), "PLN/118.pdf")[0]
+    second = fingerprint_bytes(document_pdf([CASE_207]), "PLN/207.pdf")[0]
+    check = verify_pair(first, second, MatchSettings())
+    assert not check.local_ok
+    assert check.detail.startswith("different text: 'Case 24-118' against 'Case 24-207'")
+    assert group_fingerprints([first, second]) == [] or all(
+        len(g.keys) == 1 for g in group_fingerprints([first, second])
+    )
+    merged = evidence_against(first, second, MatchSettings(), clerk_reason="same case file")
+    assert merged is not None and merged.relation is Relation.CLERK_MERGED
+    assert "the pages do not match: different text: 'Case 24-118' against 'Case 24-207'" in merged.explanation
+
+
+def test_a_rescan_read_by_ocr_joins_its_born_digital_original_as_the_same_page():
+    original = document_pdf([CASE_118])
+    prints = fingerprint_bytes(original, "PLN/118.pdf", "PLN") + fingerprint_bytes(
+        rescan(original), "CE/scan.jpg", "CE"
+    )
+    prints += fingerprint_bytes(document_pdf([CASE_207]), "PLN/207.pdf", "PLN")
+    groups = group_fingerprints(prints)
+    assert sorted(tuple(sorted(g.keys)) for g in groups) == [("CE/scan.jpg", "PLN/118.pdf#page=1")]
+    (group,) = groups
+    assert group.authoritative == "PLN/118.pdf#page=1"  # the born-digital page, not its scan
+    assert "least re-compressed: a born-digital PDF page" in group.reason
+    (member,) = group.members
+    assert member.key == "CE/scan.jpg" and member.explanation.startswith("same page")
+
+
+def test_an_upside_down_rescan_joins_and_the_evidence_says_so():
+    original = document_pdf([CASE_118])
+    prints = fingerprint_bytes(original, "PLN/118.pdf", "PLN")
+    prints += fingerprint_bytes(rescan(original, seed=5, turn_ccw=180), "CE/scan-upside-down.jpg", "CE")
+    (group,) = group_fingerprints(prints)
+    turned = next(m for m in group.members if m.key == "CE/scan-upside-down.jpg")
+    assert "scanned upside down; text reads upright after a half turn" in turned.explanation
