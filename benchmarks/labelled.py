@@ -75,7 +75,14 @@ def pairs_of(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:
     return {frozenset(p) for g in groups for p in itertools.combinations(sorted(g), 2)}
 
 
+def file_key(key: str) -> str:
+    """The labelled file an engine key names: a page "x.pdf#page=1" is its file "x.pdf"
+    (every labelled PDF and TIFF holds one page)."""
+    return key.split("#page=", 1)[0]
+
+
 def score(name: str, groups: list[list[str]], labels: dict[str, Label]) -> dict[str, float]:
+    groups = [[file_key(k) for k in group] for group in groups]
     predicted = pairs_of(groups)
     by_cluster: dict[str, list[str]] = defaultdict(list)
     for key, label in labels.items():
@@ -131,7 +138,7 @@ def kinds_recall(groups: list[list[str]], labels: dict[str, Label], kinds: Itera
     every turn) has a target of its own.
     """
     wanted = set(kinds)
-    predicted = pairs_of(groups)
+    predicted = pairs_of([[file_key(k) for k in group] for group in groups])
     originals = {lab.cluster: key for key, lab in labels.items() if lab.kind == "original"}
     found = total = 0
     for key, label in labels.items():
