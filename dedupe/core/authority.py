@@ -71,8 +71,21 @@ def department_of_record(candidates: Sequence[Fingerprint], ctx: AuthorityContex
     )
 
 
+def _born_digital(f: Fingerprint) -> bool:
+    """A PDF page with its own text: made by a computer, never scanned, so never recompressed."""
+    return f.format == "PDF" and f.text_source == "text_layer"
+
+
 def most_pixels(candidates: Sequence[Fingerprint], ctx: AuthorityContext) -> Narrowing | None:
-    """The most complete original has the most pixels."""
+    """The most complete original has the most pixels; a born-digital PDF page is more
+    complete than any scan of it, however fine (its pixels are a rendering, its text exact)."""
+    born_digital = [c for c in candidates if _born_digital(c)]
+    if born_digital and len(born_digital) < len(candidates):
+        scans = [c for c in candidates if not _born_digital(c)]
+        what = _others(scans, lambda f: f"{f.format} {f.width}×{f.height}")
+        return Narrowing(
+            tuple(born_digital), f"the born-digital PDF page, against scans or copies of it: {what}"
+        )
     kept = _keep_best(candidates, lambda f: f.width * f.height)
     if len(kept) == len(candidates):
         return None
@@ -82,11 +95,6 @@ def most_pixels(candidates: Sequence[Fingerprint], ctx: AuthorityContext) -> Nar
         tuple(kept),
         f"highest resolution: {w}×{h} against {_others(losers, lambda f: f'{f.width}×{f.height}')}",
     )
-
-
-def _born_digital(f: Fingerprint) -> bool:
-    """A PDF page with its own text: made by a computer, never scanned, so never recompressed."""
-    return f.format == "PDF" and f.text_source == "text_layer"
 
 
 def _compression_rank(f: Fingerprint) -> int:

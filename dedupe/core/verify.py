@@ -577,7 +577,7 @@ def verify_pair(
         differs = (gap > settings.document_ink_difference_limit) & (
             residual > settings.document_residual_floor
         )
-        differing = int(differs.sum())
+        differing = preview_differing = int(differs.sum())
         detail = f"{differing} of {len(gap)} page areas differ in what is written"
         va, vb = document_view(ref), document_view(other)
         if va is not None and vb is not None and not cropped:
@@ -591,12 +591,16 @@ def verify_pair(
         local_ok = differing <= settings.document_tiles_allowed_to_differ
         words = compare_text(ref.text, other.text)
         if words.compared:
-            # Both pages were read: their words decide what the ink check may have missed.
+            # Both pages were read: their words decide what the ink check may have missed,
+            # and when nearly every word agrees they outweigh the sharper view, which a
+            # rescan's skew and blur move more than a changed word does.
             text_differs = words.entries_differ or words.agreement < settings.document_text_min_agreement
             if text_differs:
                 local_ok = False
                 detail = f"{words.reason()}; {detail}"
             else:
+                if words.agreement >= settings.document_text_decides_agreement:
+                    local_ok = preview_differing <= settings.document_tiles_allowed_to_differ
                 detail = f"{words.agreement:.0%} of the words agree; {detail}"
     else:
         diffs = tile_differences(al.a, al.b)

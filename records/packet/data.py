@@ -209,6 +209,8 @@ class MatchExplanation:
             "must correlate to within {} of 1, so forms on one template stay apart",
             "document_text_min_agreement": "Documents whose words were read: every entry with a digit "
             "(case number, date, address) must appear on both pages, and at least {} of the words must agree",
+            "document_text_decides_agreement": "Documents whose words agree this closely ({} of them or more, "
+            "no entry differing) are compared by their words rather than their sharper view",
             "burst_max_seconds": "Shots at most {} seconds apart count as one moment's burst",
             "same_photo_max_seconds_apart": "Camera dates more than {} seconds apart are never the same "
             "photo (near-identical shots at most) and are flagged as a conflict",

@@ -67,3 +67,23 @@ def rewritten(
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def rescanned_jpeg(data: bytes, *, seed: int = 4, turn_ccw: int = 0, page: int = 1) -> bytes:
+    """A page of the PDF printed and scanned again: a slight skew, blur, paper noise, JPEG;
+    turned `turn_ccw` degrees counter-clockwise with no orientation tag (fed in upside down)."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    from dedupe.core.pdf import PdfFile
+
+    with PdfFile(data) as document:
+        image = document.page(page).image.convert("L")
+    image = image.rotate(0.6, Image.Resampling.BILINEAR, fillcolor=255).filter(ImageFilter.GaussianBlur(0.7))
+    noise = np.random.default_rng(seed).normal(0, 5, (image.height, image.width))
+    scan = Image.fromarray(np.clip(np.asarray(image, np.float32) + noise, 0, 255).astype(np.uint8))
+    if turn_ccw:
+        scan = scan.rotate(turn_ccw, expand=True)
+    out = io.BytesIO()
+    scan.save(out, "JPEG", quality=85)
+    return out.getvalue()

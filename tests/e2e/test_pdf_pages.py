@@ -7,7 +7,7 @@ import pytest
 
 from dedupe.models import DuplicateGroup, ItemImage
 from records.models import GatheredItem, RecordsRequest, Redaction
-from tests.dedupe.pdfs import document_pdf
+from tests.dedupe.pdfs import document_pdf, rescanned_jpeg
 from tests.dedupe_runs.helpers import InProcessQueue, run_dedupe
 from tests.e2e.test_multi_file_upload import log_in, watch
 from tests.factories import DepartmentFactory, RecordsRequestFactory, make_clerk
@@ -27,6 +27,7 @@ def test_a_clerk_uploads_pdfs_and_reviews_their_pages(
     clerk = make_clerk("clerk")
     DepartmentFactory(code="PLN", name="Planning")
     DepartmentFactory(code="PD", name="Police")
+    DepartmentFactory(code="PW", name="Public Works")
     rr = RecordsRequestFactory(status="gathering")
     base = live_server.url
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -48,7 +49,23 @@ def test_a_clerk_uploads_pdfs_and_reviews_their_pages(
             "1 stored, 0 already in this request, 0 refused."
         ).wait_for(timeout=60_000)
         page.reload()
-    assert GatheredItem.objects.filter(request=rr, status="stored").count() == 2
+    # Public Works scanned its paper copy of page 1, fed into the scanner upside down.
+    page.select_option("select[name=department]", label="Public Works (PW)")
+    page.set_input_files(
+        "input[type=file][name=files]",
+        [
+            {
+                "name": "scan-0042.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": rescanned_jpeg(document_pdf(PAGES), turn_ccw=180),
+            }
+        ],
+    )
+    page.click("form[data-uploader] button[type=submit]")
+    page.locator("[data-upload-summary]").get_by_text(
+        "1 stored, 0 already in this request, 0 refused."
+    ).wait_for(timeout=60_000)
+    assert GatheredItem.objects.filter(request=rr, status="stored").count() == 3
 
     run_dedupe(
         clerk,
@@ -56,7 +73,7 @@ def test_a_clerk_uploads_pdfs_and_reviews_their_pages(
         InProcessQueue().install(monkeypatch),
         django_capture_on_commit_callbacks,
     )
-    assert ItemImage.objects.filter(item__request=rr).count() == 4  # three pages and one
+    assert ItemImage.objects.filter(item__request=rr).count() == 5  # three pages, one, and the scan
     group = DuplicateGroup.objects.get(memberships__image__key="PD/case-207.pdf#page=1")
     keys = set(group.memberships.values_list("image__key", flat=True))
     assert keys == {"PLN/inspections.pdf#page=2", "PD/case-207.pdf#page=1"}
@@ -67,12 +84,22 @@ def test_a_clerk_uploads_pdfs_and_reviews_their_pages(
     assert "PLN/inspections.pdf#page=2" in text
     for image in card.locator("img").all():
         assert image.evaluate("i => i.complete && i.naturalWidth > 0"), image.get_attribute("src")
+    # The upside-down scan joined page 1, and its card says how it was read.
+    rescan = DuplicateGroup.objects.get(memberships__image__key="PW/scan-0042.jpg")
+    assert set(rescan.memberships.values_list("image__key", flat=True)) == {
+        "PLN/inspections.pdf#page=1",
+        "PW/scan-0042.jpg",
+    }
+    scan_card = page.locator(f"#group-{rescan.pk} .member").filter(has_text="scan-0042.jpg")
+    scan_text = scan_card.inner_text()
+    assert "Same page, scanned or saved again" in scan_text
+    assert "scanned upside down; text reads upright after a half turn" in scan_text
     page.screenshot(path=screenshots / "review-pdf-pages.png", full_page=True)
 
     # Pages 1 and 3 are in no group, each listed as its page; a box drawn on page 3 is kept for page 3.
     item = GatheredItem.objects.get(request=rr, file_name="inspections.pdf")
     singles = page.locator("#singles").inner_text()
-    assert "(page 1)" in singles and "(page 3)" in singles
+    assert "(page 3)" in singles and "(page 1)" not in singles  # page 1 is grouped with its scan
     page.locator(f"#item-{item.pk}-page-3 [data-redact]").click()
     stage_image = page.locator("#redactor [data-role=image]")
     stage_image.wait_for()
