@@ -7,8 +7,9 @@ thumbnail, from one render. Rendering is pypdfium2 (PDFium under a permissive li
 the AGPL PyMuPDF), one page at a time, so memory is bounded by one page's pixels.
 
 PDFium never runs a document's JavaScript: it would need a form environment, which nothing
-here creates. A PDF that carries JavaScript is still read, and its pages go out as images
-rather than as PDF pages, so no script reaches the requester (records/packet/redact.py).
+here creates. A PDF that carries JavaScript is still read (intake says it carries some:
+carries_javascript), and like every PDF its pages go out as images, so no script reaches
+the requester (records/packet/redact.py).
 """
 
 from __future__ import annotations
@@ -48,14 +49,11 @@ class RenderedPdfPage:
 
     number: int  # from 1
     image: Image.Image  # RGB, upright (the page's own /Rotate applied), white background
-    dpi: float  # the resolution rendered at: RENDER_DPI, lower for a very large page
-    width_inches: float
-    height_inches: float
     text: str  # the embedded text layer, "" for a scanned page without one
 
 
 class PdfFile:
-    """An opened PDF: its page count, whether it carries JavaScript, and its pages one at a time."""
+    """An opened PDF: its page count, and its pages one at a time."""
 
     def __init__(self, data: bytes) -> None:
         try:
@@ -68,9 +66,6 @@ class PdfFile:
                 ) from exc
             raise PdfRefused(f"the PDF is damaged and cannot be opened ({_pdfium_reason(exc)})") from exc
         self.page_count = len(self._document)
-        self.has_javascript = bool(
-            pdfium_c.FPDFDoc_GetJavaScriptActionCount(self._document.raw) > 0 or _JAVASCRIPT_NAME.search(data)
-        )
 
     def close(self) -> None:
         self._document.close()
@@ -97,14 +92,7 @@ class PdfFile:
                 raise PdfRefused(
                     f"page {number} of the PDF could not be drawn ({_pdfium_reason(exc)})"
                 ) from exc
-            return RenderedPdfPage(
-                number=number,
-                image=image,
-                dpi=dpi,
-                width_inches=width_pt / POINTS_PER_INCH,
-                height_inches=height_pt / POINTS_PER_INCH,
-                text=_text_layer(page),
-            )
+            return RenderedPdfPage(number=number, image=image, text=_text_layer(page))
         finally:
             page.close()
 
@@ -118,12 +106,13 @@ class PdfFile:
                 yield refused
 
 
-def carries_javascript(path: str) -> bool:
-    """Whether the PDF at `path` carries JavaScript, read without holding the file in memory:
-    PDFium's count of document-level scripts, then the file's bytes in 1 MB steps. A file
-    PDFium cannot open is not judged here (the engine gives its reason when it reads it)."""
+def carries_javascript(source: str | bytes) -> bool:
+    """Whether a PDF (a path, or its bytes) carries JavaScript: PDFium's count of
+    document-level scripts, then the bytes in 1 MB steps, so a path is never held in memory.
+    Asked once, at intake; rendering needs no answer (PDFium runs no script). A file PDFium
+    cannot open is not judged here (the engine gives its reason when it reads it)."""
     try:
-        document = pdfium.PdfDocument(path)
+        document = pdfium.PdfDocument(source)
     except pdfium.PdfiumError:
         return False
     try:
@@ -132,12 +121,21 @@ def carries_javascript(path: str) -> bool:
     finally:
         document.close()
     overlap = b""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            if _JAVASCRIPT_NAME.search(overlap + chunk):
-                return True
-            overlap = chunk[-16:]
+    for chunk in _chunks(source, 1 << 20):
+        if _JAVASCRIPT_NAME.search(overlap + chunk):
+            return True
+        overlap = chunk[-16:]
     return False
+
+
+def _chunks(source: str | bytes, size: int) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        for start in range(0, len(source), size):
+            yield source[start : start + size]
+        return
+    with open(source, "rb") as fh:
+        while chunk := fh.read(size):
+            yield chunk
 
 
 def render_dpi(width_pt: float, height_pt: float) -> float:

@@ -63,12 +63,10 @@ def test_a_truncated_pdf_is_unreadable_and_says_why(kept):
 
 def test_a_pdf_with_javascript_is_read_and_the_script_is_noticed_never_run():
     data = rewritten(document_pdf([CASE_118]), script="app.alert('hello');")
-    with pdf.PdfFile(data) as document:
-        assert document.has_javascript
+    assert pdf.carries_javascript(data)
     (page,) = fingerprint_bytes(data, "PD/scripted.pdf")
     assert isinstance(page, Fingerprint) and "Case 24-118" in page.text
-    with pdf.PdfFile(document_pdf([CASE_118])) as plain:
-        assert not plain.has_javascript
+    assert not pdf.carries_javascript(document_pdf([CASE_118]))
 
 
 def test_a_giant_page_is_refused_and_a_large_plan_is_read_at_a_lower_resolution():
