@@ -153,8 +153,8 @@ def evidence_against(
     if clerk_reason is None:
         return None
     said = f"joined by a clerk: {clerk_reason}" if clerk_reason else "joined by a clerk"
-    if v.detail.startswith("different text"):  # pages whose words were read: name the words
-        mismatch = "the pages do not match: " + v.detail.split(";")[0]
+    if v.text_difference:  # pages whose words were read: name the words
+        mismatch = f"the pages do not match: {v.text_difference}"
     else:
         mismatch = f"the pictures do not match: {pd} of 64 hash bits differ; pixels agree {v.score:.2f}"
     return MemberEvidence(

@@ -55,6 +55,9 @@ class Verification:
     local_ok: bool  # the tile (or, for documents, ink) check passed
     cropped: bool  # the best alignment needed a crop or a shift
     detail: str = ""
+    # Documents whose words were read and disagree: the clerk's sentence naming the words
+    # ("different text: 'Case 24-118' against 'Case 24-207'"), "" otherwise.
+    text_difference: str = ""
 
 
 @dataclass(frozen=True)
@@ -569,6 +572,7 @@ def verify_pair(
         return Verification(score, 0, False, False, "no alignment agrees even on a 16-px grid")
     al = _align(ref, other, settings, turns, near={rot: coarse[rot][1] for rot in turns})
     cropped = al.a_box is not None
+    text_difference = ""
     if (ref.document_like or other.document_like) and al.score >= settings.near_identical_score:
         # Forms on one template correlate highly overall; only the written marks tell them apart.
         pa = _crop_rel(page_image(ref), al.a_box)
@@ -597,7 +601,8 @@ def verify_pair(
             text_differs = words.entries_differ or words.agreement < settings.document_text_min_agreement
             if text_differs:
                 local_ok = False
-                detail = f"{words.reason()}; {detail}"
+                text_difference = words.reason()
+                detail = f"{text_difference}; {detail}"
             else:
                 if words.agreement >= settings.document_text_decides_agreement:
                     local_ok = preview_differing <= settings.document_tiles_allowed_to_differ
@@ -607,4 +612,4 @@ def verify_pair(
         differing = int((diffs > settings.tile_difference_limit).sum())
         local_ok = differing <= settings.photo_tiles_allowed_to_differ
         detail = f"{differing} of {len(diffs)} areas differ"
-    return Verification(round(al.score, 4), al.rotation, local_ok, cropped, detail)
+    return Verification(round(al.score, 4), al.rotation, local_ok, cropped, detail, text_difference)
