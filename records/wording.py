@@ -45,12 +45,6 @@ RELATION_PLAIN = {
     "clerk_merged": "a file the office counts as the same record as the delivered file",
 }
 
-DOCUMENT_RELATION_PLAIN = {
-    "same_pixels": "the same page saved as another file",
-    "same_image": "the same page, scanned or saved again",
-    "near_identical_shot": "another copy of the same page",
-}
-
 # dedupe.core.types.CaptureDateSource values: where a capture date came from.
 DATE_SOURCE_WORDS = {
     "exif_datetime_original": "camera's original date",
@@ -103,9 +97,7 @@ def relation_label(relation: str) -> str:
     return RELATION_LABELS.get(relation, relation)
 
 
-def relation_plain(relation: str, *, document: bool = False) -> str:
-    if document and relation in DOCUMENT_RELATION_PLAIN:
-        return DOCUMENT_RELATION_PLAIN[relation]
+def relation_plain(relation: str) -> str:
     return RELATION_PLAIN.get(relation, "a copy of the delivered file")
 
 
