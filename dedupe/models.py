@@ -59,6 +59,9 @@ class ImageFingerprint(models.Model):
     # The page's words: a PDF page's text layer, else what OCR read on a document-like page.
     text = models.TextField(blank=True, default="")
     text_source = models.CharField(max_length=12, blank=True, help_text='"text_layer", "ocr" or "".')
+    ocr_guesses = models.TextField(
+        blank=True, default="", help_text="Words OCR read with low confidence, space-separated."
+    )
     upright_turn = models.PositiveSmallIntegerField(
         default=0, help_text="Degrees clockwise OCR turned a scanned page to read it upright."
     )

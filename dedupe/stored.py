@@ -62,6 +62,7 @@ def rows_from_results(sha256: str, results: Iterable[Fingerprint | Unreadable]) 
                 document_view=result.document_view,
                 text=result.text,
                 text_source=result.text_source,
+                ocr_guesses=result.ocr_guesses,
                 upright_turn=result.upright_turn,
                 jpeg_quality=result.jpeg_quality,
                 capture_date=meta.capture.value.isoformat() if meta.capture.value else "",
@@ -136,5 +137,6 @@ def fingerprint_from_row(
         document_view=bytes(fp.document_view) if fp.document_like else b"",
         text=fp.text,
         text_source=fp.text_source,
+        ocr_guesses=fp.ocr_guesses,
         upright_turn=fp.upright_turn,
     )

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image, ImageOps
 
+from dedupe.core.deskew import skew_angle, straightened
 from dedupe.core.imaging import (
     DOCUMENT_VIEW_SIZE,
     PREVIEW_SIZE,
@@ -142,16 +143,25 @@ def iter_fingerprints(source: SourceFile, data: bytes | None = None) -> Iterator
 
 def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
     """All the hashes of one decoded page; a scanned document page is first read by OCR and
-    turned upright by its text (dedupe.core.ocr), so its hashes are the upright page's."""
+    turned upright by its text (dedupe.core.ocr), then straightened (dedupe.core.deskew), so
+    its hashes are the upright, straight page's."""
     rgb = page.image
     preview, gray = _preview_and_gray(rgb)
     document_like = is_document_like(np.asarray(gray, dtype=np.uint8), preview, text_layer=bool(page.text))
-    text, turn, text_source = page.text, 0, ("text_layer" if page.text else "")
+    text, turn, text_source, guesses = page.text, 0, ("text_layer" if page.text else ""), ""
     if document_like and not page.text:
         reading = read_page(ocr_image(gathered, page))
         text, turn, text_source = reading.text, reading.turn, ("ocr" if reading.text else "")
+        guesses = reading.guesses
         if turn:
             rgb = turned_upright(rgb, turn)
+            preview, gray = _preview_and_gray(rgb)
+    if document_like:
+        # A page scanned a little crooked is straightened, so its marks sit where the
+        # original's do when the two are compared area by area (dedupe.core.deskew).
+        skew = skew_angle(rgb)
+        if skew:
+            rgb = straightened(rgb, skew)
             preview, gray = _preview_and_gray(rgb)
     hash_input = np.asarray(gray.resize((_HASH_INPUT, _HASH_INPUT), Image.Resampling.LANCZOS), np.float64)
     thumb = gray.resize(fit_size(gray.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
@@ -191,6 +201,7 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
         document_view=document_view_jpeg(rgb) if document_like else b"",
         text=text,
         text_source=text_source,
+        ocr_guesses=guesses,
         upright_turn=turn,
     )
 

@@ -209,7 +209,7 @@ def _iter_pdf_pages(gathered: GatheredImage) -> Iterator[DecodedPage | Unreadabl
                 yield gathered.unreadable(str(rendered), key=key)
                 continue
             try:
-                yield _pdf_decoded_page(rendered, key)
+                yield _pdf_decoded_page(rendered, key, document.info)
             except Exception as exc:
                 yield gathered.unreadable(reason_for_error(exc, gathered.format), key=key)
         if document.page_count > MAX_PAGES_PER_FILE:
@@ -220,7 +220,7 @@ def _iter_pdf_pages(gathered: GatheredImage) -> Iterator[DecodedPage | Unreadabl
             )
 
 
-def _pdf_decoded_page(rendered: RenderedPdfPage, key: str) -> DecodedPage:
+def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, info: dict[str, str]) -> DecodedPage:
     width, height = rendered.image.size
     return DecodedPage(
         key=key,
@@ -231,7 +231,7 @@ def _pdf_decoded_page(rendered: RenderedPdfPage, key: str) -> DecodedPage:
         decode_scale=1,
         orientation=1,
         exif=Image.Exif(),
-        info={},
+        info=dict(info),  # the document's CreationDate, Title ... (read by metadata.py)
         text=rendered.text,
     )
 

@@ -58,6 +58,15 @@ _XMP_DATE_FIELDS = ("xmp:CreateDate", "photoshop:DateCreated", "exif:DateTimeOri
 # PNG text keys that carry a creation date (PNG spec "Creation Time"; ImageMagick "date:create").
 _PNG_DATE_KEYS = ("creation time", "creation_time", "creationtime", "date:create", "create-date", "date")
 
+# A PDF date (ISO 32000-1, 7.9.4): "D:YYYYMMDDHHmmSSOHH'mm'", everything after the year
+# optional, O one of "+", "-" or "Z".
+_PDF_DATE_RE = re.compile(
+    r"^\s*(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
+    r"(?:(Z)|([+-])(\d{2})'?(?:(\d{2})'?)?)?\s*$"
+)
+# Pillow-style info keys of the PDF document information entries (dedupe.core.pdf).
+_PDF_TEXT_KEYS = ("pdf:Title", "pdf:Subject", "pdf:Keywords")
+
 _EXIF_IFD = ExifTags.IFD.Exif
 _GPS_IFD = ExifTags.IFD.GPSInfo
 _T = ExifTags.Base
@@ -79,10 +88,13 @@ def extract_metadata(
     info = info or {}
     xmp = _xmp_text(info, exif_base)
     png_text = _png_text(info) if file_format == "PNG" else {}
+    pdf_info = _png_text(info) if file_format == "PDF" else {}  # dedupe.core.pdf's "pdf:..." entries
 
     make = _camera_name(exif_base.get(_T.Make))
     model = _camera_name(exif_base.get(_T.Model))
-    capture = capture_date(exif_base, exif_ifd, gps_ifd, xmp, png_text, key, file_format, mtime)
+    capture = capture_date(
+        exif_base, exif_ifd, gps_ifd, xmp, png_text, key, file_format, mtime, pdf_info.get("pdf:CreationDate")
+    )
     texts = [
         key,
         clean_text(exif_base.get(_T.ImageDescription), MAX_TEXT_CHARS) or "",
@@ -90,6 +102,7 @@ def extract_metadata(
         clean_text(exif_base.get(_T.XPComment), MAX_TEXT_CHARS, utf16=True) or "",
         xmp,
         *png_text.values(),
+        *(pdf_info.get(name, "") for name in _PDF_TEXT_KEYS),
     ]
     return ImageMetadata(
         capture=capture,
@@ -111,6 +124,7 @@ def capture_date(
     key: str,
     file_format: str,
     mtime: float | None,
+    pdf_creation: str | None = None,
 ) -> CaptureDate:
     """The strongest capture date the file offers, in `CaptureDateSource` order."""
     candidates = (
@@ -147,6 +161,9 @@ def capture_date(
             parsed = parse_exif_datetime(value) or _parse_rfc2822(value)
             if parsed:
                 return CaptureDate(parsed[0], CaptureDateSource.PNG_TEXT, parsed[1])
+    pdf_created = parse_pdf_date(pdf_creation)
+    if pdf_created:
+        return CaptureDate(pdf_created[0], CaptureDateSource.PDF_CREATION, pdf_created[1])
     from_name = date_from_file_name(key)
     if from_name:
         return CaptureDate(from_name, CaptureDateSource.FILE_NAME)
@@ -185,6 +202,38 @@ def parse_exif_datetime(
         return stamp, None
     sign = -1 if utc_offset[0] == "-" else 1
     delta = timedelta(hours=int(utc_offset[1:3]), minutes=int(utc_offset[4:6])) * sign
+    return stamp.replace(tzinfo=timezone(delta)), utc_offset
+
+
+def parse_pdf_date(value: object) -> tuple[datetime, str | None] | None:
+    """A PDF date string ("D:20240312101502-07'00'") as a datetime and its UTC offset, or None.
+
+    With an offset the datetime is aware; without one, naive local time as written. Missing
+    parts default as the standard says (month and day 1, time 0)."""
+    text = _as_text(value, MAX_DATE_CHARS)
+    match = _PDF_DATE_RE.match(text) if text else None
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (
+        int(g) if g else d for g, d in zip(match.groups()[:6], (0, 1, 1, 0, 0, 0), strict=True)
+    )
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        stamp = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - local time as written
+    except ValueError:
+        return None
+    zulu, sign, hours, minutes = match.groups()[6:]
+    if zulu:
+        utc_offset = "+00:00"
+    elif sign:
+        utc_offset = _parse_offset(f"{sign}{hours}:{minutes or '00'}")
+    else:
+        utc_offset = None
+    if utc_offset is None:
+        return stamp, None
+    direction = -1 if utc_offset[0] == "-" else 1
+    delta = timedelta(hours=int(utc_offset[1:3]), minutes=int(utc_offset[4:6])) * direction
     return stamp.replace(tzinfo=timezone(delta)), utc_offset
 
 
@@ -363,6 +412,7 @@ def _xmp_field(xmp: str, name: str) -> str | None:
 
 
 def _png_text(info: ImageInfo) -> dict[str, str]:
+    """The text entries of Pillow's info (PNG text chunks; for a PDF, its document information)."""
     skip = {"XML:com.adobe.xmp", "icc_profile", "exif", "xmp"}
     return {
         str(k): v[:MAX_TEXT_CHARS]

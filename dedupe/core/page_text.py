@@ -2,15 +2,26 @@
 
 Two forms printed on one template share their printed words (the title, the field labels)
 and differ in what was filled in: a case number, a name, a date. Those entries are what make
-each one its own record, so the comparison looks hardest at them: an entry (a word with a
-digit in it: case and parcel numbers, dates, addresses) on one page that has no counterpart
-on the other is enough to tell them apart. Everything else is compared as a whole, by the
-share of words the two pages have in common.
+each one its own record, so the comparison looks hardest at them. An entry is a word with a
+digit in it (case and parcel numbers, dates, times, amounts, addresses); two entries are the
+same when their characters are, after the letters OCR reads for digits are read back as
+digits (a rescan's "24-1l8" is "24-118") and separators are dropped ("12.09.2023" is
+12/09/2023, "22 10" is not 22:10 but neither is it anything else). One digit is all that
+tells case 24-118 from case 24-117, so entries are never matched loosely, with two
+exceptions that are OCR's own: a character more or less (a box's edge read as "1", a colon
+as "3", a dropped leading zero), and an entry the other page read only as a guess.
 
-OCR misreads a letter or two, so plain words match when they are within one edit of each
-other (two for long words). An entry must match exactly, after the letters OCR reads for
-digits are read back as digits (a rescan's "24-1l8" is "24-118"): one digit is all that
-tells case 24-118 from case 24-117. Plain Python: no Django, no images.
+What a reading can and cannot say:
+- An entry on each page that the other lacks, both read with confidence, is two records:
+  "different text: 'Case 24-118' against 'Case 24-207'".
+- An entry one page has and the other lacks altogether is two records when the other page's
+  words are complete (a PDF's text layer holds every word). When the other page was read by
+  OCR, it may just have missed it: the entry is unconfirmed, and the pixels decide.
+- Everything else is compared as a whole, by the share of words the two pages have in
+  common. OCR misreads a letter or two, so plain words match within one edit (two for long
+  words).
+
+Plain Python: no Django, no images.
 """
 
 from __future__ import annotations
@@ -23,7 +34,20 @@ from dataclasses import dataclass
 # stray OCR letters, a near-blank page): the pixels decide alone.
 MIN_WORDS = 6
 
-_WORD = re.compile(r"[0-9A-Za-zÀ-ÿ][0-9A-Za-zÀ-ÿ'/.\-#]*[0-9A-Za-zÀ-ÿ]|[0-9A-Za-zÀ-ÿ]")
+_WORD = re.compile(r"[0-9A-Za-zÀ-ÿ][0-9A-Za-zÀ-ÿ'/.\-#:]*[0-9A-Za-zÀ-ÿ]|[0-9A-Za-zÀ-ÿ]")
+# An entry this short (after separators are dropped) is too short for the one-character
+# allowance: "12" against "112" may well be two different things.
+_MIN_SLIP_LENGTH = 4
+
+
+@dataclass(frozen=True)
+class PageWords:
+    """One page's reading: its words, the words read only as guesses, and whether the words
+    are all of them (a text layer) or what OCR could make out."""
+
+    text: str
+    guesses: str = ""
+    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,9 +55,11 @@ class TextComparison:
     """How far two pages' words agree, and the entries that differ."""
 
     agreement: float  # the share of words in common (of the longer page), 0..1
-    only_in_a: tuple[str, ...]  # entries of page a with no counterpart on page b, with context
+    only_in_a: tuple[str, ...]  # entries of page a that tell it from page b, with context
     only_in_b: tuple[str, ...]
     compared: bool  # False when either page has too few words to say anything
+    # Entries one page has that the other, read by OCR, neither confirms nor contradicts.
+    unconfirmed: tuple[str, ...] = ()
 
     @property
     def entries_differ(self) -> bool:
@@ -53,19 +79,47 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def compare_text(a: str, b: str) -> TextComparison:
-    """Compare two pages' words (see the module docstring)."""
-    wa, wb = words(a), words(b)
+def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
+    """Compare two pages' words (see the module docstring); a plain string is an OCR
+    reading with no guesses."""
+    pa = a if isinstance(a, PageWords) else PageWords(a)
+    pb = b if isinstance(b, PageWords) else PageWords(b)
+    wa, wb = words(pa.text), words(pb.text)
     if len(wa) < MIN_WORDS or len(wb) < MIN_WORDS:
         return TextComparison(1.0, (), (), compared=False)
     la, lb = [w.lower() for w in wa], [w.lower() for w in wb]
     common = _fuzzy_common(Counter(la), Counter(lb))
     agreement = common / max(len(la), len(lb))
+    missing_a, missing_b = _unmatched_entries(wa, wb), _unmatched_entries(wb, wa)
+    # OCR's slips, one page's entry against the other's: a character more or less, or only a
+    # part of it read ("56" of 17:56). Neither is another value.
+    for key in list(missing_a):
+        slip = next((other for other in missing_b if _slip_of(missing_a[key], missing_b[other])), None)
+        if slip is not None:
+            del missing_a[key], missing_b[slip]
+    # An entry the other page read only as a guess within a character is not contradicted;
+    # one it guessed as another value of the same shape (a date for a date) is.
+    unconfirmed = [*_guessed(missing_a, pb.guesses), *_guessed(missing_b, pa.guesses)]
+    guessed_a, guessed_b = (
+        _contradicting_guesses(missing_b, pa.guesses),
+        _contradicting_guesses(missing_a, pb.guesses),
+    )
+    if (missing_a or guessed_a) and (missing_b or guessed_b):
+        only_a = (*missing_a.values(), *guessed_a)
+        only_b = (*missing_b.values(), *guessed_b)
+    elif pa.complete and pb.complete:
+        only_a, only_b = tuple(missing_a.values()), tuple(missing_b.values())  # both hold every word
+    else:
+        # Entries one page has and the other lacks altogether: OCR may have missed them, or
+        # read marks that are not print (a stain, a stamp) as an entry; the pixels decide.
+        only_a = only_b = ()
+        unconfirmed += [*missing_a.values(), *missing_b.values()]
     return TextComparison(
         agreement=agreement,
-        only_in_a=_unmatched_entries(wa, lb),
-        only_in_b=_unmatched_entries(wb, la),
+        only_in_a=only_a,
+        only_in_b=only_b,
         compared=True,
+        unconfirmed=tuple(dict.fromkeys(unconfirmed)),
     )
 
 
@@ -77,23 +131,72 @@ def _is_entry(word: str) -> bool:
 _DIGIT_LOOKALIKES = str.maketrans(
     {"o": "0", "q": "0", "i": "1", "l": "1", "|": "1", "s": "5", "b": "8", "z": "2"}
 )
+_SEPARATORS = str.maketrans("", "", "-/.:#,'")
 
 
 def _entry_key(word: str) -> str:
-    return word.translate(_DIGIT_LOOKALIKES).strip(".-/#")
+    return word.lower().translate(_DIGIT_LOOKALIKES).translate(_SEPARATORS)
 
 
-def _unmatched_entries(mine: list[str], theirs: list[str]) -> tuple[str, ...]:
-    """My entries (words with digits, as printed) that no entry of theirs (lower-cased)
-    matches, each with the word before it for context."""
+def _unmatched_entries(mine: list[str], theirs: list[str]) -> dict[str, str]:
+    """My entries that no entry of theirs matches: {key: the entry as printed, with the word
+    before it for context}."""
     their_entries = {_entry_key(w) for w in theirs if _is_entry(w)}
-    missing = []
+    missing: dict[str, str] = {}
     for index, word in enumerate(mine):
-        if not _is_entry(word) or len(word) < 2 or _entry_key(word.lower()) in their_entries:
+        key = _entry_key(word)
+        if not _is_entry(word) or len(key) < 2 or key in their_entries or key in missing:
             continue
-        context = f"{mine[index - 1]} {word}" if index and not _is_entry(mine[index - 1]) else word
-        missing.append(context)
-    return tuple(dict.fromkeys(missing))
+        missing[key] = f"{mine[index - 1]} {word}" if index and not _is_entry(mine[index - 1]) else word
+    return missing
+
+
+def _guessed(missing: dict[str, str], guesses: str) -> list[str]:
+    """Remove (and return, as printed) the missing entries that one of the other page's
+    guesses reads within a character."""
+    keys = {_entry_key(w) for w in words(guesses) if _is_entry(w)}
+    found = [key for key in missing if key in keys or any(_within_one_edit(key, g) for g in keys)]
+    return [missing.pop(key) for key in found]
+
+
+def _slip_of(a: str, b: str) -> bool:
+    """Whether one printed entry is the other misread by OCR: one character inserted or
+    dropped (entries long enough to allow it), or only the part of it on one side of a
+    separator read ("56" of 17:56, "24" of 24-118; not "12" of 712)."""
+    (short, _), (long, long_word) = sorted(
+        ((_entry_key(w), w) for w in (a.split()[-1], b.split()[-1])), key=lambda kw: len(kw[0])
+    )
+    pieces = [_entry_key(p) for p in re.split(r"[-/.:#,']", long_word) if p]
+    if (
+        len(pieces) > 1
+        and len(short) >= 2
+        and short in (pieces[0], pieces[-1], "".join(pieces[:-1]), "".join(pieces[1:]))
+    ):
+        return True
+    if len(short) < _MIN_SLIP_LENGTH or len(long) - len(short) != 1:
+        return False
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _shape(key: str) -> str:
+    return "".join("9" if c.isdigit() else "a" for c in key)
+
+
+def _contradicting_guesses(missing: dict[str, str], guesses: str) -> tuple[str, ...]:
+    """The other page's guesses that read another value of the same shape as one of my
+    missing entries (eight digits against eight digits: a date against a date)."""
+    shapes = {_shape(key) for key in missing if len(key) >= _MIN_SLIP_LENGTH}
+    return tuple(
+        dict.fromkeys(
+            f"{w} (read uncertainly)"
+            for w in words(guesses)
+            if _is_entry(w) and _shape(_entry_key(w)) in shapes
+        )
+    )
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    return min(len(a), len(b)) >= _MIN_SLIP_LENGTH and _edit_distance(a, b, 1) <= 1
 
 
 def _fuzzy_common(a: Counter[str], b: Counter[str]) -> int:

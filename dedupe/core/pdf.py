@@ -66,6 +66,7 @@ class PdfFile:
                 ) from exc
             raise PdfRefused(f"the PDF is damaged and cannot be opened ({_pdfium_reason(exc)})") from exc
         self.page_count = len(self._document)
+        self.info = _document_info(self._document)
 
     def close(self) -> None:
         self._document.close()
@@ -104,6 +105,21 @@ class PdfFile:
                 yield self.page(number)
             except PdfRefused as refused:
                 yield refused
+
+
+# The document information dictionary's entries read, each cut to this many characters: a
+# date is ~23, a title a line; a hostile file's can be megabytes.
+MAX_INFO_CHARS = 1024
+
+
+def _document_info(document: pdfium.PdfDocument) -> dict[str, str]:
+    """The document information dictionary (CreationDate, Title, Producer ...) as
+    {"pdf:<name>": value}, the keys Pillow's info would give; {} when it cannot be read."""
+    try:
+        entries = document.get_metadata_dict(skip_empty=True)
+    except (pdfium.PdfiumError, UnicodeDecodeError, ValueError):
+        return {}
+    return {f"pdf:{name}": str(value)[:MAX_INFO_CHARS] for name, value in entries.items()}
 
 
 def carries_javascript(source: str | bytes) -> bool:

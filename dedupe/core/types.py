@@ -15,7 +15,9 @@ from enum import StrEnum
 # pd-fp-2: document-like pages also keep a sharper view (`Fingerprint.document_view`).
 # pd-fp-3: PDF pages; document-like pages are read (text layer or OCR) and turned upright
 # by their text before hashing.
-FINGERPRINT_ALGORITHM_VERSION = "pd-fp-3"
+# pd-fp-4: OCR reads a page with its ruling lines removed; document-like pages are
+# straightened (dedupe.core.deskew) before hashing; PDF pages date from CreationDate.
+FINGERPRINT_ALGORITHM_VERSION = "pd-fp-4"
 
 # A page of a multi-page file is an item of its own, keyed "path#page=N" (N from 1).
 _PAGE_MARK = "#page="
@@ -57,6 +59,7 @@ class CaptureDateSource(StrEnum):
     TIFF_DATETIME = "tiff_datetime"
     XMP = "xmp"
     PNG_TEXT = "png_text"
+    PDF_CREATION = "pdf_creation_date"  # the PDF's own CreationDate: when it was scanned or made
     FILE_NAME = "file_name"
     FILE_TIME = "file_modification_time"  # weak: copying a file changes it
     UNKNOWN = "unknown"
@@ -146,6 +149,9 @@ class Fingerprint:
     # The page's words: a PDF page's text layer, else for a document-like page what OCR read.
     text: str = ""
     text_source: str = ""  # "text_layer" (the PDF's own), "ocr" (Tesseract), or "" (none)
+    # Words OCR read with too little confidence to count as the page's text (dedupe.core.ocr),
+    # space-separated: they may confirm a word of another page, never tell two pages apart.
+    ocr_guesses: str = ""
     # Degrees clockwise the engine turned a scanned page to read it upright (dedupe.core.ocr);
     # the hashes, thumbnail and preview are of the upright page, width and height are not.
     upright_turn: int = 0

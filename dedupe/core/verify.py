@@ -21,7 +21,7 @@ from scipy.fft import irfft2, next_fast_len, rfft2
 from scipy.ndimage import gaussian_filter
 
 from dedupe.core.imaging import PREVIEW_SIZE, fit_box
-from dedupe.core.page_text import compare_text
+from dedupe.core.page_text import PageWords, compare_text
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Fingerprint
 
@@ -552,6 +552,11 @@ def document_differences(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.n
     return corr_gap, residual
 
 
+def page_words(fp: Fingerprint) -> PageWords:
+    """A fingerprint's reading for dedupe.core.page_text: a text layer holds all the words."""
+    return PageWords(fp.text, fp.ocr_guesses, complete=fp.text_source == "text_layer")
+
+
 def verify_pair(
     ref: Fingerprint,
     other: Fingerprint,
@@ -593,20 +598,22 @@ def verify_pair(
             differing = max(differing, sharp_differing)
             detail += f"; {sharp_differing} of {len(sharp)} in the sharper view"
         local_ok = differing <= settings.document_tiles_allowed_to_differ
-        words = compare_text(ref.text, other.text)
+        words = compare_text(page_words(ref), page_words(other))
         if words.compared:
             # Both pages were read: their words decide what the ink check may have missed,
-            # and when nearly every word agrees they outweigh the sharper view, which a
-            # rescan's skew and blur move more than a changed word does.
+            # and when nearly every word agrees and every entry is confirmed they outweigh
+            # the sharper view, which a rescan's blur moves more than a changed word does.
             text_differs = words.entries_differ or words.agreement < settings.document_text_min_agreement
             if text_differs:
                 local_ok = False
                 text_difference = words.reason()
                 detail = f"{text_difference}; {detail}"
             else:
-                if words.agreement >= settings.document_text_decides_agreement:
+                if words.agreement >= settings.document_text_decides_agreement and not words.unconfirmed:
                     local_ok = preview_differing <= settings.document_tiles_allowed_to_differ
                 detail = f"{words.agreement:.0%} of the words agree; {detail}"
+                if words.unconfirmed:
+                    detail += f"; OCR could not confirm {', '.join(repr(w) for w in words.unconfirmed[:3])}"
     else:
         diffs = tile_differences(al.a, al.b)
         differing = int((diffs > settings.tile_difference_limit).sum())

@@ -42,6 +42,7 @@ EMBEDDED_SOURCES = frozenset(
         CaptureDateSource.TIFF_DATETIME,
         CaptureDateSource.XMP,
         CaptureDateSource.PNG_TEXT,
+        CaptureDateSource.PDF_CREATION,
     }
 )
 

@@ -45,12 +45,19 @@ def blank_pages_pdf(count: int, size: float = 72.0) -> bytes:
 
 
 def rewritten(
-    data: bytes, *, rotate: dict[int, int] | None = None, password: str = "", script: str = ""
+    data: bytes,
+    *,
+    rotate: dict[int, int] | None = None,
+    password: str = "",
+    script: str = "",
+    title: str = "",
 ) -> bytes:
     """The PDF with pages turned (/Rotate, 0-based page: degrees clockwise), a user password
-    (RC4: pypdf's AES needs the cryptography package), or JavaScript run on opening and kept
-    in the document's names tree, as pypdf writes them."""
+    (RC4: pypdf's AES needs the cryptography package), JavaScript run on opening and kept
+    in the document's names tree, or a document title, as pypdf writes them."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    if title:
+        writer.add_metadata({"/Title": title})
     for index, degrees in (rotate or {}).items():
         writer.pages[index].rotate(degrees)
     if script:

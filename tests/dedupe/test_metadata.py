@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from dedupe.core.fingerprint import fingerprint_bytes
-from dedupe.core.metadata import extract_metadata, find_parcel_numbers, parse_exif_datetime
+from dedupe.core.metadata import extract_metadata, find_parcel_numbers, parse_exif_datetime, parse_pdf_date
 from dedupe.core.types import CaptureDateSource, Fingerprint, GeoPoint, ImageMetadata
 from tests.dedupe.images import encoded, exif_with, jpeg_bytes, png_bytes
 
@@ -258,3 +258,30 @@ def test_exif_date_strings_survive_a_round_trip_through_a_real_jpeg(original):
     data = jpeg_bytes(Image.new("RGB", (8, 8), "gray"), exif=exif_with(exif_ifd={ORIGINAL: original}))
     (result,) = fingerprint_bytes(data, "x.jpg")
     assert isinstance(result, Fingerprint)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (
+            "D:20240312101502-07'00'",
+            (datetime(2024, 3, 12, 10, 15, 2, tzinfo=timezone(timedelta(hours=-7))), "-07:00"),
+        ),
+        ("D:20240312101502Z", (datetime(2024, 3, 12, 10, 15, 2, tzinfo=UTC), "+00:00")),
+        (
+            "D:20240312101502+0530",
+            (datetime(2024, 3, 12, 10, 15, 2, tzinfo=timezone(timedelta(hours=5, minutes=30))), "+05:30"),
+        ),
+        ("D:2024", (datetime(2024, 1, 1), None)),  # the parts after the year default
+        ("20240312", (datetime(2024, 3, 12), None)),  # some writers leave out "D:"
+    ],
+)
+def test_pdf_dates_are_read_as_the_standard_writes_them(written, expected):
+    assert parse_pdf_date(written) == expected
+
+
+@pytest.mark.parametrize(
+    "garbage", ["", "D:", "D:20241332", "D:18000101", "D:2024031210150207'00'x", "x" * 500, None, 7]
+)
+def test_a_pdf_date_that_is_not_one_is_absent(garbage):
+    assert parse_pdf_date(garbage) is None

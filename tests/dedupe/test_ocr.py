@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from dedupe.core import fingerprint as fingerprint_module
+from dedupe.core import ocr
 from dedupe.core.fingerprint import fingerprint_bytes
 from dedupe.core.pdf import PdfFile
 from dedupe.core.relations import evidence_against
@@ -88,3 +89,65 @@ def test_a_scanned_pdf_page_without_a_text_layer_is_read():
     c.save()
     page = read(buffer.getvalue(), "PW/scanned.pdf")
     assert page.upright_turn == 180 and "Case 24-118" in page.text
+
+
+def boxed_form() -> Image.Image:
+    """A form whose entries sit in a grid of ruled boxes, labels small above the entries, as
+    a scanner sees it (paper noise): Tesseract's layout analysis skips such cells."""
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    cells = [
+        [("Report No.", "24-149"), ("Date Occurred", "04/30/2023"), ("Time", "22:10")],
+        [("Location", "9713 Main St"), ("Incident Type", "Burglary"), ("Badge No.", "7262")],
+        [("Reporting Party", "Sofia Hernandez"), ("Phone", "(304) 555-9232"), ("Unit", "B-12")],
+    ]
+    buffer = BytesIO()
+    c = canvas.Canvas(buffer, pagesize=letter, invariant=1)
+    c.setFont("Helvetica-Bold", 18)
+    c.drawString(72, 720, "INCIDENT REPORT")
+    c.setLineWidth(1.2)
+    for row, line in enumerate(cells):
+        top = 690 - row * 34
+        for column, (label, value) in enumerate(line):
+            left = 60 + column * 165
+            c.rect(left, top - 34, 165, 34)
+            c.setFont("Helvetica", 6.5)
+            c.drawString(left + 3, top - 8, label)
+            c.setFont("Courier", 10)
+            c.drawString(left + 5, top - 25, value)
+    c.save()
+    with PdfFile(buffer.getvalue()) as document:
+        page = np.asarray(document.page(1).image.convert("L"), dtype=np.float64)
+    noisy = np.clip(page * 0.9 + 20 + np.random.default_rng(2).normal(0, 6, page.shape), 0, 255)
+    return Image.fromarray(noisy.astype(np.uint8), "L")
+
+
+def test_entries_in_ruled_boxes_are_read_once_the_rules_are_removed():
+    form = boxed_form()
+    cleaned = np.asarray(ocr.without_rules(form))
+    assert cleaned.min() < 100  # the print stays
+    text = ocr.read_page(form).text
+    assert all(entry in text for entry in ("24-149", "04/30/2023", "22:10", "7262", "555-9232"))
+
+
+def test_a_word_read_with_little_confidence_is_a_guess_not_the_pages_text(monkeypatch):
+    data = {
+        "text": ["Case", "24-118", "Harbor"],
+        "conf": [95, 20, 90],
+        "block_num": [1, 1, 1],
+        "par_num": [1, 1, 1],
+        "line_num": [1, 1, 1],
+        "width": [40, 60, 50],
+        "height": [10, 10, 10],
+    }
+    monkeypatch.setattr(ocr.pytesseract, "image_to_data", lambda *a, **k: data)
+    words = ocr._read_words(Image.new("L", (100, 100), 255))
+    assert words.text == "Case Harbor" and words.guesses == "24-118"
+
+
+def test_a_blank_page_has_no_rules_to_remove():
+    blank = Image.new("L", (850, 1100), 255)
+    assert np.array_equal(np.asarray(ocr.without_rules(blank)), np.asarray(blank))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dedupe.core.fingerprint import fingerprint_bytes
 from dedupe.core.grouping import group_fingerprints
-from dedupe.core.page_text import compare_text
+from dedupe.core.page_text import PageWords, compare_text
 from dedupe.core.relations import evidence_against
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Relation
@@ -33,6 +33,52 @@ def test_ocr_slips_are_forgiven_but_not_in_a_number():
     assert (
         compare_text("\n".join(CASE_118), read_back).agreement >= MatchSettings().document_text_min_agreement
     )
+
+
+def test_separators_ocr_misreads_do_not_make_another_date():
+    read_back = "\n".join(CASE_118).replace("Case 24-118", "Case 24.118")
+    assert not compare_text("\n".join(CASE_118), read_back).entries_differ
+
+
+def test_a_character_more_or_only_part_of_an_entry_read_is_a_slip_not_another_value():
+    page = "\n".join([*CASE_118, "Time 17:56", "Phone 555-9232"])
+    read_back = page.replace("Time 17:56", "Time 56").replace("555-9232", "555-92321")  # a box edge as "1"
+    assert not compare_text(page, read_back).entries_differ
+
+
+def test_one_digit_more_in_a_short_number_is_still_another_number():
+    page = "\n".join([*FORM, "Unit 12"])
+    assert compare_text(page, page.replace("Unit 12", "Unit 712")).entries_differ
+    assert compare_text(page, page.replace("Unit 12", "Unit 13")).entries_differ
+
+
+def test_an_entry_ocr_missed_is_unconfirmed_and_left_to_the_pixels():
+    layer = PageWords("\n".join(CASE_118), complete=True)
+    scan = PageWords("\n".join(FORM) + "\nAddress: 1200 Harbor Blvd")  # OCR missed the case line
+    comparison = compare_text(layer, scan)
+    assert not comparison.entries_differ
+    assert comparison.unconfirmed == ("Case 24-118",)
+
+
+def test_between_two_text_layers_an_entry_one_lacks_is_a_difference():
+    shorter = "\n".join(FORM) + "\nAddress: 1200 Harbor Blvd"
+    comparison = compare_text(
+        PageWords("\n".join(CASE_118), complete=True), PageWords(shorter, complete=True)
+    )
+    assert comparison.entries_differ and comparison.only_in_a == ("Case 24-118",)
+
+
+def test_an_entry_ocr_guessed_within_a_character_is_not_contradicted():
+    scan = PageWords("\n".join(CASE_118).replace("Case 24-118\n", ""), guesses="24-1181")
+    comparison = compare_text(PageWords("\n".join(CASE_118), complete=True), scan)
+    assert not comparison.entries_differ and comparison.unconfirmed == ("Case 24-118",)
+
+
+def test_a_guess_of_another_value_of_the_same_shape_tells_the_pages_apart():
+    scan = PageWords("\n".join(CASE_118).replace("Case 24-118\n", ""), guesses="Case 24-207")
+    comparison = compare_text(PageWords("\n".join(CASE_118), complete=True), scan)
+    assert comparison.entries_differ
+    assert comparison.reason() == "different text: 'Case 24-118' against '24-207 (read uncertainly)'"
 
 
 def test_pages_with_few_words_are_left_to_the_pixels():

@@ -3,12 +3,14 @@ and every PDF the engine cannot or will not read gets a reason without stopping 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import numpy as np
 import pytest
 
 from dedupe.core import imaging, pdf
 from dedupe.core.fingerprint import fingerprint_bytes
-from dedupe.core.types import Fingerprint, Unreadable
+from dedupe.core.types import CaptureDateSource, Fingerprint, Unreadable
 from records.packet.redact import Box, burn_redactions, upright_page
 from tests.dedupe.pdfs import blank_pages_pdf, document_pdf, rewritten
 
@@ -45,6 +47,21 @@ def test_the_same_page_in_two_pdfs_has_the_same_pixels():
     other = fingerprint_bytes(document_pdf([CASE_207]), "b.pdf")
     assert one[1].pixel_sha256 == other[0].pixel_sha256
     assert one[1].sha256 != other[0].sha256
+
+
+def test_a_pdf_pages_capture_date_is_the_pdfs_creation_date():
+    # reportlab's invariant PDFs are dated 2000-01-01; the scanner's date, same length, in place.
+    data = document_pdf([CASE_118]).replace(b"D:20000101000000+00'00'", b"D:20240312101502-07'00'")
+    (page,) = fingerprint_bytes(data, "PW/scan.pdf")
+    capture = page.metadata.capture
+    assert capture.source is CaptureDateSource.PDF_CREATION
+    assert capture.value == datetime(2024, 3, 12, 10, 15, 2, tzinfo=timezone(timedelta(hours=-7)))
+
+
+def test_a_pdf_title_naming_a_parcel_gives_its_pages_the_parcel():
+    data = rewritten(document_pdf([CASE_118]), title="Site visit, parcel 5012-003-021")
+    (page,) = fingerprint_bytes(data, "PW/visit.pdf")
+    assert page.metadata.parcels == ("5012-003-021",)
 
 
 def test_a_password_protected_pdf_is_unreadable_and_says_why():
