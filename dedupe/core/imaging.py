@@ -15,7 +15,7 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,7 +220,7 @@ def _iter_pdf_pages(gathered: GatheredImage) -> Iterator[DecodedPage | Unreadabl
             )
 
 
-def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, info: dict[str, str]) -> DecodedPage:
+def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, info: Mapping[str, str]) -> DecodedPage:
     width, height = rendered.image.size
     return DecodedPage(
         key=key,
@@ -231,7 +231,7 @@ def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, info: dict[str, str])
         decode_scale=1,
         orientation=1,
         exif=Image.Exif(),
-        info=dict(info),  # the document's CreationDate, Title ... (read by metadata.py)
+        info={name: value for name, value in info.items()},  # CreationDate, Title ... (metadata.py)
         text=rendered.text,
     )
 

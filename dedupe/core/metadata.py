@@ -224,6 +224,7 @@ def parse_pdf_date(value: object) -> tuple[datetime, str | None] | None:
     except ValueError:
         return None
     zulu, sign, hours, minutes = match.groups()[6:]
+    utc_offset: str | None
     if zulu:
         utc_offset = "+00:00"
     elif sign:
