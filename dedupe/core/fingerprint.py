@@ -70,6 +70,9 @@ DOCUMENT_MAX_SATURATION = 0.12
 _PAPER_LEVEL = 180
 _INK_LEVEL = 160  # text thinner than a preview pixel blends to mid-gray
 
+# A document-like page is straightened only when at least this many words were read on it.
+MIN_WORDS_TO_STRAIGHTEN = 6
+
 # The document view (imaging.DOCUMENT_VIEW_SIZE) as JPEG: 17-42 KB a page (a noisy scan is
 # 140 KB as PNG); the sharper check's area scores are the same as on lossless views to 0.005.
 DOCUMENT_VIEW_JPEG_QUALITY = 85
@@ -156,9 +159,12 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
         if turn:
             rgb = turned_upright(rgb, turn)
             preview, gray = _preview_and_gray(rgb)
-    if document_like:
+    if document_like and len(text.split()) >= MIN_WORDS_TO_STRAIGHTEN:
         # A page scanned a little crooked is straightened, so its marks sit where the
-        # original's do when the two are compared area by area (dedupe.core.deskew).
+        # original's do when the two are compared area by area (dedupe.core.deskew). Only
+        # a page with words: the rows of print are what the tilt is measured by, and a
+        # black-and-white drawing or silhouette has none (measured: skimage's horse, a
+        # silhouette, was turned 1-3 degrees and lost its crop and burst copies).
         skew = skew_angle(rgb)
         if skew:
             rgb = straightened(rgb, skew)

@@ -45,3 +45,16 @@ def test_straightening_keeps_the_size_and_fills_corners_with_paper():
     out = straightened(crooked, 2.0)
     assert out.size == crooked.size
     assert np.asarray(out)[0, 0] > 200
+
+
+def test_a_silhouette_with_no_words_is_never_turned(monkeypatch):
+    from dedupe.core import fingerprint as fingerprint_module
+    from dedupe.core.fingerprint import fingerprint_bytes
+    from tests.dedupe.images import png_bytes, skimage_photo
+
+    def refuse(page: Image.Image) -> float:
+        raise AssertionError("a page without words has no rows of print to measure")
+
+    monkeypatch.setattr(fingerprint_module, "skew_angle", refuse)
+    (horse,) = fingerprint_bytes(png_bytes(skimage_photo("horse.png")), "PK/horse.png")
+    assert horse.document_like and not horse.text  # paper and ink, but a drawing
