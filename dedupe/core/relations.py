@@ -106,6 +106,8 @@ def _explain(
         elif other.jpeg_quality and ref.jpeg_quality and other.jpeg_quality < ref.jpeg_quality:
             changes.append("re-encoded at lower quality")
         if ref.document_like and other.document_like:
+            if other.text_source == "ocr" and ref.text_source != "ocr":
+                changes.insert(0, "scanned again")  # read by OCR, against a page that has its words
             head = "same page" + (", " + ", ".join(changes) if changes else ", scanned or saved again")
         else:
             head = "same picture " + (", ".join(changes) if changes else "re-encoded or re-scanned")

@@ -207,10 +207,12 @@ class MatchExplanation:
             "to within {} of 1 (page seen at 256 px)",
             "document_view_difference_limit": "Documents kept sharp (scans at 640 px): each 64-px area "
             "must correlate to within {} of 1, so forms on one template stay apart",
-            "document_text_min_agreement": "Documents whose words were read: every entry with a digit "
-            "(case number, date, address) must appear on both pages, and at least {} of the words must agree",
+            "document_text_min_agreement": "Documents whose words were read: an entry with a digit "
+            "(case number, date, address) read with another value on the other page keeps them apart, "
+            "and at least {} of the words must agree",
             "document_text_decides_agreement": "Documents whose words agree this closely ({} of them or more, "
-            "no entry differing) are compared by their words rather than their sharper view",
+            "no entry differing or left unconfirmed by OCR) are compared by their words rather than their "
+            "sharper view",
             "burst_max_seconds": "Shots at most {} seconds apart count as one moment's burst",
             "same_photo_max_seconds_apart": "Camera dates more than {} seconds apart are never the same "
             "photo (near-identical shots at most) and are flagged as a conflict",

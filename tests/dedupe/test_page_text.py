@@ -111,7 +111,7 @@ def test_a_rescan_read_by_ocr_joins_its_born_digital_original_as_the_same_page()
     assert group.authoritative == "PLN/118.pdf#page=1"  # the born-digital page, not its scan
     assert group.reason.startswith("the born-digital PDF page, against scans or copies of it: JPEG")
     (member,) = group.members
-    assert member.key == "CE/scan.jpg" and member.explanation.startswith("same page")
+    assert member.key == "CE/scan.jpg" and member.explanation.startswith("same page, scanned again")
 
 
 def test_an_upside_down_rescan_joins_and_the_evidence_says_so():
