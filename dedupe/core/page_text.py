@@ -14,9 +14,10 @@ as "3", a dropped leading zero), and an entry the other page read only as a gues
 What a reading can and cannot say:
 - An entry on each page that the other lacks, both read with confidence, is two records:
   "different text: 'Case 24-118' against 'Case 24-207'".
-- An entry one page has and the other lacks altogether is two records when the other page's
-  words are complete (a PDF's text layer holds every word). When the other page was read by
-  OCR, it may just have missed it: the entry is unconfirmed, and the pixels decide.
+- An entry one page has and the other lacks altogether is two records when both readings
+  are complete (a PDF's text layer holds every word). When either page was read by OCR, it
+  may have missed the entry, or read a stain as one: the entry is unconfirmed, and the
+  pixels decide.
 - Everything else is compared as a whole, by the share of words the two pages have in
   common. OCR misreads a letter or two, so plain words match within one edit (two for long
   words).
