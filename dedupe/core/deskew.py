@@ -56,6 +56,11 @@ def otsu_threshold(pixels: np.ndarray) -> int:
     return int(np.argmax(between)) + 1
 
 
+def paper_tone(pixels: np.ndarray) -> int:
+    """The grey level of a page's paper: most of a page is paper, so the 90th percentile."""
+    return int(np.percentile(pixels, 90))
+
+
 def skew_angle(page: Image.Image) -> float:
     """Degrees the page's print is tilted counter-clockwise (negative: clockwise), 0.0 when
     it is straight, within MIN_SKEW_DEGREES, or has too little print to tell."""
@@ -93,6 +98,6 @@ def straightened(page: Image.Image, angle: float) -> Image.Image:
     the paper's own tone."""
     if not angle:
         return page
-    paper = int(np.percentile(np.asarray(page.convert("L")), 90))
+    paper = paper_tone(np.asarray(page.convert("L")))
     fill: int | tuple[int, ...] = paper if page.mode == "L" else (paper,) * len(page.getbands())
     return page.rotate(-angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=fill)

@@ -156,19 +156,16 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
         reading = read_page(ocr_image(gathered, page))
         text, turn, text_source = reading.text, reading.turn, ("ocr" if reading.text else "")
         guesses = reading.guesses
-        if turn:
-            rgb = turned_upright(rgb, turn)
-            preview, gray = _preview_and_gray(rgb)
+        rgb = turned_upright(rgb, turn)
     if document_like and len(text.split()) >= MIN_WORDS_TO_STRAIGHTEN:
         # A page scanned a little crooked is straightened, so its marks sit where the
         # original's do when the two are compared area by area (dedupe.core.deskew). Only
         # a page with words: the rows of print are what the tilt is measured by, and a
         # black-and-white drawing or silhouette has none (measured: skimage's horse, a
         # silhouette, was turned 1-3 degrees and lost its crop and burst copies).
-        skew = skew_angle(rgb)
-        if skew:
-            rgb = straightened(rgb, skew)
-            preview, gray = _preview_and_gray(rgb)
+        rgb = straightened(rgb, skew_angle(rgb))
+    if rgb is not page.image:  # turned upright or straightened: the hashes are of this page
+        preview, gray = _preview_and_gray(rgb)
     hash_input = np.asarray(gray.resize((_HASH_INPUT, _HASH_INPUT), Image.Resampling.LANCZOS), np.float64)
     thumb = gray.resize(fit_size(gray.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     thumb_pixels = np.asarray(thumb, dtype=np.uint8)

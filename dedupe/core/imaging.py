@@ -222,6 +222,9 @@ def _iter_pdf_pages(gathered: GatheredImage) -> Iterator[DecodedPage | Unreadabl
 
 def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, info: Mapping[str, str]) -> DecodedPage:
     width, height = rendered.image.size
+    # The document's CreationDate, Title ... for metadata.py, as Pillow-style info (built
+    # key by key: a dict[str, str] is not a dict[str | tuple[int, int], Any] to mypy).
+    page_info: dict[str | tuple[int, int], Any] = {name: value for name, value in info.items()}
     return DecodedPage(
         key=key,
         page=rendered.number,
@@ -231,7 +234,7 @@ def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, info: Mapping[str, st
         decode_scale=1,
         orientation=1,
         exif=Image.Exif(),
-        info={name: value for name, value in info.items()},  # CreationDate, Title ... (metadata.py)
+        info=page_info,
         text=rendered.text,
     )
 

@@ -87,8 +87,8 @@ def extract_metadata(
     gps_ifd: Mapping[int, Any] = _safe(lambda: dict(exif.get_ifd(_GPS_IFD)), {}) if exif is not None else {}
     info = info or {}
     xmp = _xmp_text(info, exif_base)
-    png_text = _png_text(info) if file_format == "PNG" else {}
-    pdf_info = _png_text(info) if file_format == "PDF" else {}  # dedupe.core.pdf's "pdf:..." entries
+    png_text = _text_entries(info) if file_format == "PNG" else {}
+    pdf_info = _text_entries(info) if file_format == "PDF" else {}  # dedupe.core.pdf's "pdf:..." entries
 
     make = _camera_name(exif_base.get(_T.Make))
     model = _camera_name(exif_base.get(_T.Model))
@@ -198,11 +198,7 @@ def parse_exif_datetime(
     except ValueError:
         return None
     utc_offset = _parse_offset(match.group(8)) if match.group(8) else _parse_offset(_as_text(offset, 16))
-    if utc_offset is None:
-        return stamp, None
-    sign = -1 if utc_offset[0] == "-" else 1
-    delta = timedelta(hours=int(utc_offset[1:3]), minutes=int(utc_offset[4:6])) * sign
-    return stamp.replace(tzinfo=timezone(delta)), utc_offset
+    return _at_offset(stamp, utc_offset)
 
 
 def parse_pdf_date(value: object) -> tuple[datetime, str | None] | None:
@@ -224,17 +220,16 @@ def parse_pdf_date(value: object) -> tuple[datetime, str | None] | None:
     except ValueError:
         return None
     zulu, sign, hours, minutes = match.groups()[6:]
-    utc_offset: str | None
-    if zulu:
-        utc_offset = "+00:00"
-    elif sign:
-        utc_offset = _parse_offset(f"{sign}{hours}:{minutes or '00'}")
-    else:
-        utc_offset = None
+    written = "Z" if zulu else f"{sign}{hours}:{minutes or '00'}" if sign else None
+    return _at_offset(stamp, _parse_offset(written))
+
+
+def _at_offset(stamp: datetime, utc_offset: str | None) -> tuple[datetime, str | None]:
+    """A local time and its offset ("-07:00") as an aware datetime; naive with no offset."""
     if utc_offset is None:
         return stamp, None
-    direction = -1 if utc_offset[0] == "-" else 1
-    delta = timedelta(hours=int(utc_offset[1:3]), minutes=int(utc_offset[4:6])) * direction
+    sign = -1 if utc_offset[0] == "-" else 1
+    delta = timedelta(hours=int(utc_offset[1:3]), minutes=int(utc_offset[4:6])) * sign
     return stamp.replace(tzinfo=timezone(delta)), utc_offset
 
 
@@ -412,7 +407,7 @@ def _xmp_field(xmp: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _png_text(info: ImageInfo) -> dict[str, str]:
+def _text_entries(info: ImageInfo) -> dict[str, str]:
     """The text entries of Pillow's info (PNG text chunks; for a PDF, its document information)."""
     skip = {"XML:com.adobe.xmp", "icc_profile", "exif", "xmp"}
     return {

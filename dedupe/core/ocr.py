@@ -21,7 +21,7 @@ import pytesseract
 from PIL import Image
 from scipy import ndimage
 
-from dedupe.core.deskew import otsu_threshold
+from dedupe.core.deskew import otsu_threshold, paper_tone
 
 # One thread per Tesseract: the workers already read one page per process on every core,
 # and Tesseract's own OpenMP threads on top of them only contend (load 4.7 on 2 cores, seen).
@@ -116,10 +116,10 @@ class _Words:
 
 
 def _read_words(image: Image.Image) -> _Words:
-    """The page's words line by line (those read with MIN_WORD_CONFIDENCE), and Tesseract's
-    mean confidence in all it read (0-100): 0 when
-    most longer words stand taller than wide, as on a page lying on its side (Tesseract reads
-    vertical lines well, but the page must still be turned upright to be hashed)."""
+    """The page's words line by line (those read with MIN_WORD_CONFIDENCE; the rest as
+    guesses), and Tesseract's mean confidence in all it read (0-100): 0 when most longer
+    words stand taller than wide, as on a page lying on its side (Tesseract reads vertical
+    lines well, but the page must still be turned upright to be hashed)."""
     try:
         data = pytesseract.image_to_data(
             without_rules(_fit(image.convert("L"), OCR_MAX_SIZE)),
@@ -174,7 +174,7 @@ def without_rules(gray: Image.Image) -> Image.Image:
     # A pixel either side too: a scanned line's soft edge would otherwise stay as a faint line.
     rules = ndimage.maximum_filter(rules, size=3)
     cleaned = pixels.copy()
-    cleaned[rules] = int(np.percentile(pixels, 90))  # the paper's own tone
+    cleaned[rules] = paper_tone(pixels)
     return Image.fromarray(cleaned)
 
 

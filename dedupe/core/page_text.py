@@ -100,10 +100,11 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
             del missing_a[key], missing_b[slip]
     # An entry the other page read only as a guess within a character is not contradicted;
     # one it guessed as another value of the same shape (a date for a date) is.
-    unconfirmed = [*_guessed(missing_a, pb.guesses), *_guessed(missing_b, pa.guesses)]
+    guesses_a, guesses_b = _guessed_entries(pa.guesses), _guessed_entries(pb.guesses)
+    unconfirmed = [*_confirmed_by_guesses(missing_a, guesses_b), *_confirmed_by_guesses(missing_b, guesses_a)]
     guessed_a, guessed_b = (
-        _contradicting_guesses(missing_b, pa.guesses),
-        _contradicting_guesses(missing_a, pb.guesses),
+        _contradicting_guesses(missing_b, guesses_a),
+        _contradicting_guesses(missing_a, guesses_b),
     )
     if (missing_a or guessed_a) and (missing_b or guessed_b):
         only_a = (*missing_a.values(), *guessed_a)
@@ -132,7 +133,11 @@ def _is_entry(word: str) -> bool:
 _DIGIT_LOOKALIKES = str.maketrans(
     {"o": "0", "q": "0", "i": "1", "l": "1", "|": "1", "s": "5", "b": "8", "z": "2"}
 )
-_SEPARATORS = str.maketrans("", "", "-/.:#,'")
+# Characters that separate the parts of an entry (24-118, 12/09/2023, 17:56, 1,200.00): OCR
+# misreads them often, and no value is told from another by them alone.
+_SEPARATOR_CHARS = "-/.:#,'"
+_SEPARATORS = str.maketrans("", "", _SEPARATOR_CHARS)
+_SEPARATOR = re.compile(f"[{re.escape(_SEPARATOR_CHARS)}]")
 
 
 def _entry_key(word: str) -> str:
@@ -152,11 +157,15 @@ def _unmatched_entries(mine: list[str], theirs: list[str]) -> dict[str, str]:
     return missing
 
 
-def _guessed(missing: dict[str, str], guesses: str) -> list[str]:
+def _guessed_entries(guesses: str) -> dict[str, str]:
+    """A page's guessed entries: {key: the guess as read}."""
+    return {_entry_key(w): w for w in words(guesses) if _is_entry(w)}
+
+
+def _confirmed_by_guesses(missing: dict[str, str], guesses: dict[str, str]) -> list[str]:
     """Remove (and return, as printed) the missing entries that one of the other page's
     guesses reads within a character."""
-    keys = {_entry_key(w) for w in words(guesses) if _is_entry(w)}
-    found = [key for key in missing if key in keys or any(_within_one_edit(key, g) for g in keys)]
+    found = [key for key in missing if key in guesses or any(_within_one_edit(key, g) for g in guesses)]
     return [missing.pop(key) for key in found]
 
 
@@ -167,7 +176,7 @@ def _slip_of(a: str, b: str) -> bool:
     (short, _), (long, long_word) = sorted(
         ((_entry_key(w), w) for w in (a.split()[-1], b.split()[-1])), key=lambda kw: len(kw[0])
     )
-    pieces = [_entry_key(p) for p in re.split(r"[-/.:#,']", long_word) if p]
+    pieces = [_entry_key(p) for p in _SEPARATOR.split(long_word) if p]
     if (
         len(pieces) > 1
         and len(short) >= 2
@@ -183,17 +192,11 @@ def _shape(key: str) -> str:
     return "".join("9" if c.isdigit() else "a" for c in key)
 
 
-def _contradicting_guesses(missing: dict[str, str], guesses: str) -> tuple[str, ...]:
+def _contradicting_guesses(missing: dict[str, str], guesses: dict[str, str]) -> tuple[str, ...]:
     """The other page's guesses that read another value of the same shape as one of my
     missing entries (eight digits against eight digits: a date against a date)."""
     shapes = {_shape(key) for key in missing if len(key) >= _MIN_SLIP_LENGTH}
-    return tuple(
-        dict.fromkeys(
-            f"{w} (read uncertainly)"
-            for w in words(guesses)
-            if _is_entry(w) and _shape(_entry_key(w)) in shapes
-        )
-    )
+    return tuple(f"{read} (read uncertainly)" for key, read in guesses.items() if _shape(key) in shapes)
 
 
 def _within_one_edit(a: str, b: str) -> bool:
