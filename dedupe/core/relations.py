@@ -106,8 +106,13 @@ def _explain(
         elif other.jpeg_quality and ref.jpeg_quality and other.jpeg_quality < ref.jpeg_quality:
             changes.append("re-encoded at lower quality")
         if ref.document_like and other.document_like:
-            if other.text_source == "ocr" and ref.text_source != "ocr":
-                changes.insert(0, "scanned again")  # read by OCR, against a page that has its words
+            if (
+                other.text_source == "ocr"
+                and ref.text_source != "ocr"
+                and other.upright_turn == ref.upright_turn
+            ):
+                # Read by OCR, against a page that has its words (a turned scan says how it was scanned).
+                changes.insert(0, "scanned again")
             head = "same page" + (", " + ", ".join(changes) if changes else ", scanned or saved again")
         else:
             head = "same picture " + (", ".join(changes) if changes else "re-encoded or re-scanned")
