@@ -62,6 +62,11 @@ class ImageFingerprint(models.Model):
     ocr_guesses = models.TextField(
         blank=True, default="", help_text="Words OCR read with low confidence, space-separated."
     )
+    word_places = models.TextField(
+        blank=True,
+        default="",
+        help_text='Where the page\'s words are: "x0 y0 x1 y1 word" a line, in thousandths.',
+    )
     upright_turn = models.PositiveSmallIntegerField(
         default=0, help_text="Degrees clockwise OCR turned a scanned page to read it upright."
     )

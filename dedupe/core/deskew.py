@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 # Tilts searched, degrees either way: a scanner's feed or a hand on a flatbed turns a page
 # by 0-2 degrees; more is a photo of a page, which the keypoint check is for.
@@ -54,6 +55,20 @@ def otsu_threshold(pixels: np.ndarray) -> int:
     if between.max() <= 0:
         return 0  # one grey level only (a blank page): nothing is ink
     return int(np.argmax(between)) + 1
+
+
+def ruling_lines(ink: np.ndarray, min_share: float) -> np.ndarray:
+    """The ink pixels that lie on a straight run across or down at least `min_share` of the
+    page's longest side: a form's boxes, underlines, table borders (far longer than any
+    stroke of a letter)."""
+    run = max(3, round(max(ink.shape) * min_share)) | 1  # odd: the window has a centre
+    rules = np.zeros(ink.shape, dtype=bool)
+    for axis in (0, 1):
+        # A morphological opening along one axis (erode, then dilate by the same run), by
+        # running minimum and maximum filters: linear in the page's size whatever the run.
+        kept = ndimage.minimum_filter1d(ink, run, axis=axis, mode="constant", cval=0)
+        rules |= ndimage.maximum_filter1d(kept, run, axis=axis, mode="constant", cval=0).astype(bool)
+    return rules
 
 
 def paper_tone(pixels: np.ndarray) -> int:

@@ -34,6 +34,8 @@ from dedupe.core.imaging import (
 from dedupe.core.metadata import extract_metadata
 from dedupe.core.ocr import OCR_MAX_SIZE, read_page, turned_upright
 from dedupe.core.types import Fingerprint, SourceFile, Unreadable
+from dedupe.core.word_places import encode as encode_places
+from dedupe.core.word_places import rotated
 
 # Thumbnail used for pixel verification: small enough to compare thousands of pairs,
 # large enough that two forms on one template differ in it.
@@ -152,18 +154,25 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
     preview, gray = _preview_and_gray(rgb)
     document_like = is_document_like(np.asarray(gray, dtype=np.uint8), preview, text_layer=bool(page.text))
     text, turn, text_source, guesses = page.text, 0, ("text_layer" if page.text else ""), ""
+    places, skew = page.places, None
     if document_like and not page.text:
         reading = read_page(ocr_image(gathered, page))
         text, turn, text_source = reading.text, reading.turn, ("ocr" if reading.text else "")
-        guesses = reading.guesses
+        guesses, places, skew = reading.guesses, reading.places, reading.skew
         rgb = turned_upright(rgb, turn)
     if document_like and len(text.split()) >= MIN_WORDS_TO_STRAIGHTEN:
         # A page scanned a little crooked is straightened, so its marks sit where the
         # original's do when the two are compared area by area (dedupe.core.deskew). Only
         # a page with words: the rows of print are what the tilt is measured by, and a
         # black-and-white drawing or silhouette has none (measured: skimage's horse, a
-        # silhouette, was turned 1-3 degrees and lost its crop and burst copies).
-        rgb = straightened(rgb, skew_angle(rgb))
+        # silhouette, was turned 1-3 degrees and lost its crop and burst copies). A page
+        # OCR read was straightened to be read, and its words' places are on that page.
+        if skew is None:
+            skew = skew_angle(rgb)
+            places = tuple(rotated(places, skew, rgb.size))  # the words move with the page
+        rgb = straightened(rgb, skew)
+    elif skew:
+        places = tuple(rotated(places, -skew, rgb.size))  # the page stays as it was scanned
     if rgb is not page.image:  # turned upright or straightened: the hashes are of this page
         preview, gray = _preview_and_gray(rgb)
     hash_input = np.asarray(gray.resize((_HASH_INPUT, _HASH_INPUT), Image.Resampling.LANCZOS), np.float64)
@@ -205,6 +214,7 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
         text=text,
         text_source=text_source,
         ocr_guesses=guesses,
+        word_places=encode_places(places) if document_like else "",
         upright_turn=turn,
     )
 

@@ -27,6 +27,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from dedupe.core.pdf import PdfFile, PdfRefused, RenderedPdfPage
 from dedupe.core.sniff import sniff_format
 from dedupe.core.types import SourceFile, Unreadable, page_key
+from dedupe.core.word_places import WordPlace
 
 # HEIC/HEIF photos from phones; libheif applies the container's rotation itself and the
 # opener resets the EXIF orientation to 1, so we never rotate a HEIF twice.
@@ -101,6 +102,7 @@ class DecodedPage:
     info: dict[str | tuple[int, int], Any]  # Pillow's info: XMP, PNG text chunks (read by metadata.py)
     quantization: dict[int, list[int]] | None = None  # JPEG tables, natural order
     text: str = ""  # a PDF page's embedded text layer ("" for images and scanned pages without one)
+    places: tuple[WordPlace, ...] = ()  # where the text layer's words are (dedupe.core.word_places)
 
 
 @dataclass
@@ -236,6 +238,7 @@ def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, info: Mapping[str, st
         exif=Image.Exif(),
         info=page_info,
         text=rendered.text,
+        places=rendered.places,
     )
 
 

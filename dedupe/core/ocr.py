@@ -21,7 +21,8 @@ import pytesseract
 from PIL import Image
 from scipy import ndimage
 
-from dedupe.core.deskew import otsu_threshold, paper_tone
+from dedupe.core.deskew import otsu_threshold, paper_tone, ruling_lines, skew_angle, straightened
+from dedupe.core.word_places import WordPlace
 
 # One thread per Tesseract: the workers already read one page per process on every core,
 # and Tesseract's own OpenMP threads on top of them only contend (load 4.7 on 2 cores, seen).
@@ -78,6 +79,9 @@ class PageReading:
     text: str  # the words of the upright page, "" when none were read
     orientation_confidence: float | None  # OSD's, None when OSD found too little text
     guesses: str = ""  # words read below MIN_WORD_CONFIDENCE, space-separated
+    # Where each confident word is, on the upright page straightened by `skew`.
+    places: tuple[WordPlace, ...] = ()
+    skew: float = 0.0  # degrees the upright page was straightened by before it was read
 
 
 def turn_words(turn: int) -> str:
@@ -113,6 +117,7 @@ class _Words:
     text: str  # the confident words, line by line
     guesses: str  # the others, space-separated
     confidence: float  # mean word confidence, 0 for a page lying on its side
+    places: tuple[WordPlace, ...] = ()  # the confident words' boxes
 
 
 def _read_words(image: Image.Image) -> _Words:
@@ -120,9 +125,10 @@ def _read_words(image: Image.Image) -> _Words:
     guesses), and Tesseract's mean confidence in all it read (0-100): 0 when most longer
     words stand taller than wide, as on a page lying on its side (Tesseract reads vertical
     lines well, but the page must still be turned upright to be hashed)."""
+    page = without_rules(_fit(image.convert("L"), OCR_MAX_SIZE))
     try:
         data = pytesseract.image_to_data(
-            without_rules(_fit(image.convert("L"), OCR_MAX_SIZE)),
+            page,
             lang=OCR_LANGUAGES,
             output_type=pytesseract.Output.DICT,
         )
@@ -132,16 +138,24 @@ def _read_words(image: Image.Image) -> _Words:
         return _Words("", "", 0.0)
     lines: dict[tuple[int, int, int], list[str]] = {}
     guesses: list[str] = []
+    places: list[WordPlace] = []
     confidences = []
     standing = lying = 0
-    for word, conf, block, paragraph, line, width, height in zip(
+    for word, conf, block, paragraph, line, left, top, width, height in zip(
         data["text"], data["conf"], data["block_num"], data["par_num"], data["line_num"],
-        data["width"], data["height"], strict=True,
+        data["left"], data["top"], data["width"], data["height"], strict=True,
     ):  # fmt: skip
         if word.strip():
             confidences.append(float(conf))
             if float(conf) >= MIN_WORD_CONFIDENCE:
                 lines.setdefault((block, paragraph, line), []).append(word.strip())
+                box = (
+                    left / page.width,
+                    top / page.height,
+                    (left + width) / page.width,
+                    (top + height) / page.height,
+                )
+                places.append(WordPlace(word.strip(), box))
             else:
                 guesses.append(word.strip())
             if len(word.strip()) >= 3:
@@ -149,8 +163,8 @@ def _read_words(image: Image.Image) -> _Words:
                 lying += width >= height
     text = "\n".join(" ".join(words) for words in lines.values())
     if not confidences or standing > lying:
-        return _Words(text, " ".join(guesses), 0.0)
-    return _Words(text, " ".join(guesses), sum(confidences) / len(confidences))
+        return _Words(text, " ".join(guesses), 0.0, tuple(places))
+    return _Words(text, " ".join(guesses), sum(confidences) / len(confidences), tuple(places))
 
 
 def without_rules(gray: Image.Image) -> Image.Image:
@@ -161,14 +175,7 @@ def without_rules(gray: Image.Image) -> Image.Image:
     pixels = np.asarray(gray)
     if min(pixels.shape) < 3:
         return gray
-    dark = pixels < otsu_threshold(pixels)
-    run = max(3, round(max(pixels.shape) * RULE_MIN_SHARE)) | 1  # odd: the window has a centre
-    rules = np.zeros_like(dark)
-    for axis in (0, 1):
-        # A morphological opening along one axis (erode, then dilate by the same run), by
-        # running minimum and maximum filters: linear in the page's size whatever the run.
-        kept = ndimage.minimum_filter1d(dark, run, axis=axis, mode="constant", cval=0)
-        rules |= ndimage.maximum_filter1d(kept, run, axis=axis, mode="constant", cval=0).astype(bool)
+    rules = ruling_lines(pixels < otsu_threshold(pixels), RULE_MIN_SHARE)
     if not rules.any():
         return gray
     # A pixel either side too: a scanned line's soft edge would otherwise stay as a faint line.
@@ -179,7 +186,7 @@ def without_rules(gray: Image.Image) -> Image.Image:
 
 
 def read_page(image: Image.Image) -> PageReading:
-    """Turn the page upright by its text, then read it.
+    """Turn the page upright by its text, straighten it, then read it.
 
     A worker reads the same pixels once: a page also gathered as another file with the same
     pixels (a re-saved scan) gets the reading kept from the last READINGS_KEPT pages."""
@@ -187,22 +194,33 @@ def read_page(image: Image.Image) -> PageReading:
     if key in _readings:
         _readings.move_to_end(key)
         return _readings[key]
+    gray = image.convert("L")
     # Most pages arrive upright: read them as they are, and ask OSD which way up only when
     # Tesseract is unsure of what it read (a page on its side or upside down reads as noise).
-    read = _read_words(image)
+    read, skew = _read_straightened(gray)
     if read.confidence >= UPRIGHT_WORD_CONFIDENCE and len(read.text.split()) >= UPRIGHT_MIN_WORDS:
-        reading = PageReading(turn=0, text=read.text, orientation_confidence=None, guesses=read.guesses)
+        reading = PageReading(0, read.text, None, read.guesses, read.places, skew)
     else:
-        turn, confidence = upright_turn(image)
+        turn, confidence = upright_turn(gray)
         if turn:
-            read = _read_words(turned_upright(image, turn))
-        reading = PageReading(
-            turn=turn, text=read.text, orientation_confidence=confidence, guesses=read.guesses
-        )
+            read, skew = _read_straightened(turned_upright(gray, turn))
+        reading = PageReading(turn, read.text, confidence, read.guesses, read.places, skew)
     _readings[key] = reading
     if len(_readings) > READINGS_KEPT:
         _readings.popitem(last=False)
     return reading
+
+
+def _read_straightened(gray: Image.Image) -> tuple[_Words, float]:
+    """The page's words read once it is straightened, and the tilt it was straightened by.
+
+    Tesseract reads a crooked line of print far worse than a straight one: measured on the
+    accuracy corpus's rescans tilted 1-2 degrees, the share of the born-digital page's words
+    read rose from 0.55-0.97 to 0.96-1.00 once straightened, and a confident misread of a
+    time ("12:99" for 12:59) went away. A page lying on its side has no rows across to
+    measure; it is straightened after OSD has turned it."""
+    skew = skew_angle(gray)
+    return _read_words(straightened(gray, skew)), skew
 
 
 READINGS_KEPT = 256  # some 50 KB of text, against ~2 s of Tesseract for each page read again

@@ -125,6 +125,20 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
     )
 
 
+def word_key(word: str) -> str:
+    """A word as it is compared: an entry by its characters (digit lookalikes read back,
+    separators dropped), another word lower-cased."""
+    return _entry_key(word) if _is_entry(word) else word.lower()
+
+
+def same_word(a: str, b: str) -> bool:
+    """Whether two keyed words (word_key's) are one word: entries only when their characters
+    are the same, other words within OCR's slips."""
+    if _is_entry(a) or _is_entry(b):
+        return a == b
+    return _close(a, b)
+
+
 def _is_entry(word: str) -> bool:
     return any(c.isdigit() for c in word)
 

@@ -23,6 +23,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from dedupe.core.word_places import WordPlace, quarter_turned
+
 # Pages are rendered at this resolution: a letter page becomes 1700 x 2200 pixels.
 RENDER_DPI = 200
 POINTS_PER_INCH = 72
@@ -50,6 +52,7 @@ class RenderedPdfPage:
     number: int  # from 1
     image: Image.Image  # RGB, upright (the page's own /Rotate applied), white background
     text: str  # the embedded text layer, "" for a scanned page without one
+    places: tuple[WordPlace, ...] = ()  # where the text layer's words are on the upright page
 
 
 class PdfFile:
@@ -93,7 +96,8 @@ class PdfFile:
                 raise PdfRefused(
                     f"page {number} of the PDF could not be drawn ({_pdfium_reason(exc)})"
                 ) from exc
-            return RenderedPdfPage(number=number, image=image, text=_text_layer(page))
+            text, places = _text_layer(page)
+            return RenderedPdfPage(number=number, image=image, text=text, places=places)
         finally:
             page.close()
 
@@ -176,18 +180,52 @@ def _pixels_at(width_pt: float, height_pt: float, dpi: float) -> int:
     return math.ceil(width_pt * scale) * math.ceil(height_pt * scale)
 
 
-def _text_layer(page: pdfium.PdfPage) -> str:
+def _text_layer(page: pdfium.PdfPage) -> tuple[str, tuple[WordPlace, ...]]:
+    """The page's text layer, and where its words are on the rendered (upright) page."""
     try:
         textpage = page.get_textpage()
     except pdfium.PdfiumError:
-        return ""
+        return "", ()
     try:
         text: str = textpage.get_text_range()
-        return text.replace("\r\n", "\n").strip()
+        return text.replace("\r\n", "\n").strip(), _text_places(page, textpage, text)
     except pdfium.PdfiumError:
-        return ""
+        return "", ()
     finally:
         textpage.close()
+
+
+def _text_places(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, text: str) -> tuple[WordPlace, ...]:
+    """Each word's box (the union of its characters' boxes) as shares of the page's sides.
+
+    Characters are PDFium's, one per character of `text`; a page whose count differs (text
+    PDFium generated, seen on damaged files) gets no places: they only sharpen a check."""
+    if textpage.count_chars() != len(text):
+        return ()
+    left, bottom, right, top = page.get_cropbox()
+    width, height = right - left, top - bottom
+    if width <= 0 or height <= 0:
+        return ()
+    places: list[WordPlace] = []
+    word: list[str] = []
+    box = [math.inf, math.inf, -math.inf, -math.inf]
+    for index, char in enumerate([*text, " "]):
+        if not char.isspace():
+            x0, y0, x1, y1 = textpage.get_charbox(index)
+            word.append(char)
+            box = [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
+            continue
+        if word:
+            shares = (
+                (box[0] - left) / width,
+                (top - box[3]) / height,
+                (box[2] - left) / width,
+                (top - box[1]) / height,
+            )
+            places.append(WordPlace("".join(word), shares))
+        word, box = [], [math.inf, math.inf, -math.inf, -math.inf]
+    # Boxes are in the page's own frame; the render turned it by its /Rotate (clockwise).
+    return tuple(quarter_turned(places, -page.get_rotation() // 90))
 
 
 def _pdfium_reason(exc: Exception) -> str:

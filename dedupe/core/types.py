@@ -17,7 +17,8 @@ from enum import StrEnum
 # by their text before hashing.
 # pd-fp-4: OCR reads a page with its ruling lines removed; document-like pages are
 # straightened (dedupe.core.deskew) before hashing; PDF pages date from CreationDate.
-FINGERPRINT_ALGORITHM_VERSION = "pd-fp-4"
+# pd-fp-5: document-like pages keep where their words are (`Fingerprint.word_places`).
+FINGERPRINT_ALGORITHM_VERSION = "pd-fp-5"
 
 # A page of a multi-page file is an item of its own, keyed "path#page=N" (N from 1).
 _PAGE_MARK = "#page="
@@ -152,6 +153,9 @@ class Fingerprint:
     # Words OCR read with too little confidence to count as the page's text (dedupe.core.ocr),
     # space-separated: they may confirm a word of another page, never tell two pages apart.
     ocr_guesses: str = ""
+    # Where the page's words are (dedupe.core.word_places.encode): the text layer's, or the
+    # words OCR read with confidence; document-like pages only.
+    word_places: str = ""
     # Degrees clockwise the engine turned a scanned page to read it upright (dedupe.core.ocr);
     # the hashes, thumbnail and preview are of the upright page, width and height are not.
     upright_turn: int = 0

@@ -140,6 +140,8 @@ def test_a_word_read_with_little_confidence_is_a_guess_not_the_pages_text(monkey
         "block_num": [1, 1, 1],
         "par_num": [1, 1, 1],
         "line_num": [1, 1, 1],
+        "left": [0, 45, 110],
+        "top": [0, 0, 0],
         "width": [40, 60, 50],
         "height": [10, 10, 10],
     }
