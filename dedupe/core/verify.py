@@ -20,10 +20,14 @@ from PIL import Image
 from scipy.fft import irfft2, next_fast_len, rfft2
 from scipy.ndimage import gaussian_filter
 
+from dedupe.core.agreed_marks import explained_areas
 from dedupe.core.imaging import PREVIEW_SIZE, fit_box
-from dedupe.core.page_text import PageWords, compare_text
+from dedupe.core.page_text import PageWords, compare_text, word_key
+from dedupe.core.page_text import words as words_of
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Fingerprint
+from dedupe.core.word_places import WordPlace, quarter_turned
+from dedupe.core.word_places import decode as decode_places
 
 GRID = 48  # longest side of the grid both thumbnails are resampled to for correlation
 _COARSE_GRID = 16  # the same search on this grid first, to reject hopeless pairs cheaply
@@ -434,7 +438,17 @@ def document_view(fp: Fingerprint) -> np.ndarray | None:
     return np.asarray(view)
 
 
-def sharp_document_gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class SharpComparison:
+    """The sharper views compared area by area (sharp_document_gaps)."""
+
+    gaps: np.ndarray  # per area: 1 - the best correlation within a small shift
+    areas: list[tuple[slice, slice]]  # each area's rows and columns, in page a's view
+    b: np.ndarray  # page b's view brought to page a's: resized and registered
+    shift: tuple[int, int]  # the (rows, columns) page b's view was moved by to register it
+
+
+def sharp_document_gaps(a: np.ndarray, b: np.ndarray) -> SharpComparison:
     """Per page area of the sharper views: 1 - the best correlation of one page's marks with
     the other's within a small shift, the worse of the two directions.
 
@@ -442,26 +456,39 @@ def sharp_document_gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     registering the whole page, in one batch of FFTs. An area blank in one page and marked in
     the other scores 1 (nothing in the blank page correlates with the marks).
     """
-    b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0]), Image.Resampling.BILINEAR), np.float64)
-    a = gaussian_filter(a.astype(np.float64), 1.0)
-    b = gaussian_filter(b, 1.0)
-    b = _register(a, b, 2 * _VIEW_SHIFT)
-    gaps: np.ndarray = np.maximum(_area_gaps(a, b), _area_gaps(b, a))
-    return gaps
+    b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0]), Image.Resampling.BILINEAR))
+    soft_a = gaussian_filter(a.astype(np.float64), 1.0)
+    soft_b = gaussian_filter(b.astype(np.float64), 1.0)
+    limit = 2 * _VIEW_SHIFT
+    shift = _registration(soft_a, soft_b, limit)
+    soft_b = _shifted(soft_b, shift, limit)
+    gaps: np.ndarray = np.maximum(_area_gaps(soft_a, soft_b), _area_gaps(soft_b, soft_a))
+    return SharpComparison(gaps, view_areas(a.shape), _shifted(b, shift, limit), shift)
+
+
+def view_areas(shape: tuple[int, ...]) -> list[tuple[slice, slice]]:
+    """The sharper check's areas: equal squares covering the whole view (overlapping a
+    little where it does not divide), row by row."""
+    t = _VIEW_TILE
+    h, w = shape[:2]
+    if h < t or w < t:
+        return []
+    tops = np.round(np.linspace(0, h - t, -(-h // t))).astype(int)
+    lefts = np.round(np.linspace(0, w - t, -(-w // t))).astype(int)
+    return [(slice(y, y + t), slice(x, x + t)) for y in tops for x in lefts]
 
 
 def _area_gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """For each area of `a` holding marks: 1 - its best correlation with `b` near the same place."""
     t, r = _VIEW_TILE, _VIEW_SHIFT
-    h, w = a.shape
-    if h < t or w < t:
+    areas = view_areas(a.shape)
+    if not areas:
         return np.zeros(0)
-    # Equal squares covering the whole page (overlapping a little where it does not divide).
-    tops = np.round(np.linspace(0, h - t, -(-h // t))).astype(int)
-    lefts = np.round(np.linspace(0, w - t, -(-w // t))).astype(int)
     padded = np.pad(b, r, mode="edge")
-    tiles = np.stack([a[y : y + t, x : x + t] for y in tops for x in lefts])
-    regions = np.stack([padded[y : y + t + 2 * r, x : x + t + 2 * r] for y in tops for x in lefts])
+    tiles = np.stack([a[rows, cols] for rows, cols in areas])
+    regions = np.stack(
+        [padded[rows.start : rows.stop + 2 * r, cols.start : cols.stop + 2 * r] for rows, cols in areas]
+    )
     centred = tiles - tiles.mean(axis=(1, 2), keepdims=True)
     norm = np.sqrt((centred * centred).sum(axis=(1, 2)))
     size = t + 2 * r
@@ -498,19 +525,30 @@ def _crop_rel(img: np.ndarray, box: Box | None) -> np.ndarray:
     return img[top : max(round(y1 * h), top + 1), left : max(round(x1 * w), left + 1)]
 
 
-def _register(a: np.ndarray, b: np.ndarray, limit: int) -> np.ndarray:
-    """b shifted (edge-padded) by the whole-pixel offset, within `limit`, that best fits a."""
+def _registration(a: np.ndarray, b: np.ndarray, limit: int) -> tuple[int, int]:
+    """The whole-pixel (rows, columns) move of b, within `limit`, that best fits it to a."""
     hb, wb = b.shape
     if limit >= min(hb, wb, a.shape[0], a.shape[1]):
-        return b  # too small a page to register
+        return 0, 0  # too small a page to register
     scores = _ncc_surfaces(a[None], [b[None]])[0][0, 0]
     # Shifts -limit .. limit along each axis (negative ones wrap to the end of the frame).
     shifts = np.arange(-limit, limit + 1)
     window = scores[np.ix_(shifts % scores.shape[0], shifts % scores.shape[1])]
     di, dj = np.unravel_index(int(np.argmax(window)), window.shape)
-    dy, dx = int(di) - limit, int(dj) - limit
+    return int(di) - limit, int(dj) - limit
+
+
+def _shifted(b: np.ndarray, shift: tuple[int, int], limit: int) -> np.ndarray:
+    """b moved by `shift` (rows, columns; each within `limit`), its edges padded."""
+    dy, dx = shift
+    hb, wb = b.shape
     padded = np.pad(b, limit, mode="edge")
     return padded[limit - dy : limit - dy + hb, limit - dx : limit - dx + wb]
+
+
+def _register(a: np.ndarray, b: np.ndarray, limit: int) -> np.ndarray:
+    """b shifted (edge-padded) by the whole-pixel offset, within `limit`, that best fits a."""
+    return _shifted(b, _registration(a, b, limit), limit)
 
 
 def document_differences(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -552,6 +590,51 @@ def document_differences(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.n
     return corr_gap, residual
 
 
+def _sharp_differences(
+    ref: Fingerprint,
+    other: Fingerprint,
+    view: np.ndarray,
+    sharp: SharpComparison,
+    rotation: int,
+    settings: MatchSettings,
+    held: Sequence[str] = (),
+) -> tuple[int, int]:
+    """How many of the sharper view's areas differ, and how many more differ in pixels only:
+    every mark in them is a word both readings hold there or a line both pages have
+    (dedupe.core.agreed_marks). An area under a `held` entry (one reading has it, the other
+    neither confirms nor contradicts it) is always left to the pixels."""
+    differs = sharp.gaps > settings.document_view_difference_limit
+    if not differs.any() or not (ref.word_places and other.word_places):
+        return int(differs.sum()), 0
+    h, w = view.shape
+    dy, dx = sharp.shift
+    places_a = decode_places(ref.word_places)
+    places_b = [
+        WordPlace(p.word, (p.box[0] + dx / w, p.box[1] + dy / h, p.box[2] + dx / w, p.box[3] + dy / h))
+        for p in quarter_turned(decode_places(other.word_places), rotation // 90)
+    ]
+    held_keys = {word_key(entry.split()[-1]) for entry in held}
+    held_boxes = [
+        p.box for p in (*places_a, *places_b) if any(word_key(t) in held_keys for t in words_of(p.word))
+    ]
+    areas = [
+        area
+        for area, d in zip(sharp.areas, differs, strict=True)
+        if d and not any(_overlaps(area, box, (h, w)) for box in held_boxes)
+    ]
+    explained = sum(
+        explained_areas(view, sharp.b, areas, places_a, places_b, settings.document_unread_ink_limit)
+    )
+    return int(differs.sum()) - explained, explained
+
+
+def _overlaps(area: tuple[slice, slice], box: Box, shape: tuple[int, int]) -> bool:
+    rows, cols = area
+    h, w = shape
+    x0, y0, x1, y1 = box
+    return bool(x1 * w > cols.start and x0 * w < cols.stop and y1 * h > rows.start and y0 * h < rows.stop)
+
+
 def page_words(fp: Fingerprint) -> PageWords:
     """A fingerprint's reading for dedupe.core.page_text: a text layer holds all the words."""
     return PageWords(fp.text, fp.ocr_guesses, complete=fp.text_source == "text_layer")
@@ -588,17 +671,21 @@ def verify_pair(
         )
         differing = preview_differing = int(differs.sum())
         detail = f"{differing} of {len(gap)} page areas differ in what is written"
+        words = compare_text(page_words(ref), page_words(other))
         va, vb = document_view(ref), document_view(other)
         if va is not None and vb is not None and not cropped:
             # Both pages were kept sharp and align whole: small handwriting shows there that
             # the preview blurs. (A crop's overlap is known only to the 48-px grid's 2 %, too
             # coarse to register 64-px areas of a 640-px view; crops keep the preview check.)
             sharp = sharp_document_gaps(va, np.ascontiguousarray(np.rot90(vb, k=al.rotation // 90)))
-            sharp_differing = int((sharp > settings.document_view_difference_limit).sum())
+            sharp_differing, explained = _sharp_differences(
+                ref, other, va, sharp, al.rotation, settings, held=words.unconfirmed
+            )
             differing = max(differing, sharp_differing)
-            detail += f"; {sharp_differing} of {len(sharp)} in the sharper view"
+            detail += f"; {sharp_differing} of {len(sharp.gaps)} in the sharper view"
+            if explained:
+                detail += f" ({explained} more hold only words both readings agree on)"
         local_ok = differing <= settings.document_tiles_allowed_to_differ
-        words = compare_text(page_words(ref), page_words(other))
         if words.compared:
             # Both pages were read: their words decide what the ink check may have missed,
             # and when nearly every word agrees and every entry is confirmed they outweigh

@@ -213,6 +213,8 @@ class MatchExplanation:
             "document_text_decides_agreement": "Documents whose words agree this closely ({} of them or more, "
             "no entry differing or left unconfirmed by OCR) are compared by their words rather than their "
             "sharper view",
+            "document_unread_ink_limit": "Documents kept sharp: an area that differs is set aside when at most {} "
+            "of its ink lies outside the words both readings hold at the same place and the lines both pages have",
             "burst_max_seconds": "Shots at most {} seconds apart count as one moment's burst",
             "same_photo_max_seconds_apart": "Camera dates more than {} seconds apart are never the same "
             "photo (near-identical shots at most) and are flagged as a conflict",
