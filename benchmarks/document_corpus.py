@@ -27,6 +27,10 @@ Labelling decisions, stated once:
   parcel, address, badge or deadline) is another record. A case number or a parcel names
   a different matter; a different date is a re-inspection or a reissued notice, which the
   packet must show as its own page. Nothing short of reading that line tells them apart.
+- A page with one character changed (`one_character_differs`: one digit of a case number,
+  date, parcel, badge or address) is another record: the next case number, the next day.
+  It is what an OCR misread looks like ('24-118' against '24-119'), so it guards any rule
+  that forgives one: a rule must look at the ink where the words differ, not at the words.
 - Near-blank pages (a blank back, a separator sheet "- 3 -", a page with only a stamp) are
   negatives of each other and of everything else: nothing on them identifies a record,
   and grouping them would glue unrelated packets together (as for `accuracy.py`'s
@@ -42,7 +46,7 @@ tuning generalises to documents it has not seen.
 
 Originals and hard negatives are written to the "assessor" department and positives are
 spread over the others (`Corpus`'s rule), so every (original, copy) pair crosses
-departments. 5 templates x 4 originals x (1 + 9 positives) + 26 hard negatives: 226 files
+departments. 5 templates x 4 originals x (1 + 9 positives) + 36 hard negatives: 236 files
 per variant, built in about half a minute.
 """
 
@@ -73,6 +77,7 @@ TURNED_KINDS = ("turned_90", "turned_180", "turned_270")
 ORIGINALS_PER_TEMPLATE = 4
 OTHER_ENTRIES_PER_TEMPLATE = 2
 ONE_LINE_PER_TEMPLATE = 2
+ONE_CHARACTER_PER_TEMPLATE = 2
 # Seed stream of the held-out variant: default_rng((seed, 1)) is independent of default_rng(seed).
 HELD_OUT_STREAM = 1
 
@@ -954,6 +959,17 @@ def one_line_changed(template: Template, entries: Entries, style: Style, rng: np
             return {**entries, field: value}
 
 
+def one_character_changed(template: Template, entries: Entries, rng: np.random.Generator) -> Entries:
+    """The same entries with one digit of one single-line field changed to another digit."""
+    fields = [f for f in template.single_lines if any(c.isdigit() for c in entries[f])]
+    field = pick(rng, fields)
+    value = entries[field]
+    position = pick(rng, [str(i) for i, c in enumerate(value) if c.isdigit()])
+    i = int(position)
+    digit = pick(rng, [d for d in "0123456789" if d != value[i]])
+    return {**entries, field: value[:i] + digit + value[i + 1 :]}
+
+
 def build_document_corpus(root: Path, seed: int = 11, held_out: bool = False) -> dict[str, Label]:
     """Write the corpus under root; returns the label of every key (department/name).
 
@@ -962,8 +978,9 @@ def build_document_corpus(root: Path, seed: int = 11, held_out: bool = False) ->
     style = HELD_OUT if held_out else TUNING
     corpus = Corpus(root, (seed, HELD_OUT_STREAM) if held_out else seed)
     rng = corpus.rng
+    filled: dict[str, list[Entries]] = {}
     for t, template in enumerate(TEMPLATES):
-        pages: list[Entries] = []
+        pages = filled[template.name] = []
         for n in range(ORIGINALS_PER_TEMPLATE):
             stem = f"{style.prefix}{template.name}_{n:02d}"
             entries = template.fill(rng, style)
@@ -1000,4 +1017,18 @@ def build_document_corpus(root: Path, seed: int = 11, held_out: bool = False) ->
             corpus.save_bytes(pdf, f"{stem}.pdf", label)
         else:
             save_scan(corpus, rescan(pdf, rng), stem, label, fmt, rng)
+    # Last, so that adding them left every file above as it was (and its figures comparable).
+    for t, template in enumerate(TEMPLATES):
+        for n in range(ONE_CHARACTER_PER_TEMPLATE):
+            stem = f"{style.prefix}{template.name}_{n + 2:02d}_one_character"
+            entries = one_character_changed(template, filled[template.name][n + 2], rng)
+            label = Label(stem, "one_character_differs", hard_negative=True)
+            save_scan(
+                corpus,
+                rescan(filled_pdf(template, entries, style), rng),
+                stem,
+                label,
+                SCAN_FORMATS[(t + n + 1) % 4],
+                rng,
+            )
     return corpus.labels
