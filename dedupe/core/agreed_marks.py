@@ -44,6 +44,8 @@ def explained_areas(
     both pages have there.
 
     view_b and places_b are in view_a's frame (turned, resized and registered to it)."""
+    if not areas:
+        return []  # every differing area is left to the pixels: no masks to make
     ink_a, ink_b = _ink(view_a), _ink(view_b)
     rules_a, rules_b = _lines(view_a), _lines(view_b)
     # Where both pages have a line: near a line of each, so that a blurred line's ragged

@@ -462,8 +462,9 @@ def sharp_document_gaps(a: np.ndarray, b: np.ndarray) -> SharpComparison:
     limit = 2 * _VIEW_SHIFT
     shift = _registration(soft_a, soft_b, limit)
     soft_b = _shifted(soft_b, shift, limit)
-    gaps: np.ndarray = np.maximum(_area_gaps(soft_a, soft_b), _area_gaps(soft_b, soft_a))
-    return SharpComparison(gaps, view_areas(a.shape), _shifted(b, shift, limit), shift)
+    areas = view_areas(a.shape)
+    gaps: np.ndarray = np.maximum(_area_gaps(soft_a, soft_b, areas), _area_gaps(soft_b, soft_a, areas))
+    return SharpComparison(gaps, areas, _shifted(b, shift, limit), shift)
 
 
 def view_areas(shape: tuple[int, ...]) -> list[tuple[slice, slice]]:
@@ -478,10 +479,10 @@ def view_areas(shape: tuple[int, ...]) -> list[tuple[slice, slice]]:
     return [(slice(y, y + t), slice(x, x + t)) for y in tops for x in lefts]
 
 
-def _area_gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """For each area of `a` holding marks: 1 - its best correlation with `b` near the same place."""
+def _area_gaps(a: np.ndarray, b: np.ndarray, areas: Sequence[tuple[slice, slice]]) -> np.ndarray:
+    """For each of `areas` (view_areas') of `a` holding marks: 1 - its best correlation with
+    `b` near the same place."""
     t, r = _VIEW_TILE, _VIEW_SHIFT
-    areas = view_areas(a.shape)
     if not areas:
         return np.zeros(0)
     padded = np.pad(b, r, mode="edge")
