@@ -58,9 +58,16 @@ class ImageFingerprint(models.Model):
     document_view = models.BinaryField(default=b"")
     # The page's words: a PDF page's text layer, else what OCR read on a document-like page.
     text = models.TextField(blank=True, default="")
-    text_source = models.CharField(max_length=12, blank=True, help_text='"text_layer", "ocr" or "".')
+    text_source = models.CharField(
+        max_length=12, blank=True, help_text='"text_layer", "scan_layer", "ocr" or "".'
+    )
     ocr_guesses = models.TextField(
         blank=True, default="", help_text="Words OCR read with low confidence, space-separated."
+    )
+    ocr_alternatives = models.TextField(
+        blank=True,
+        default="",
+        help_text='Entries OCR doubted a character of, e.g. "2[53]-[06]76", space-separated.',
     )
     word_places = models.TextField(
         blank=True,

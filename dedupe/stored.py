@@ -63,6 +63,7 @@ def rows_from_results(sha256: str, results: Iterable[Fingerprint | Unreadable]) 
                 text=result.text,
                 text_source=result.text_source,
                 ocr_guesses=result.ocr_guesses,
+                ocr_alternatives=result.ocr_alternatives,
                 word_places=result.word_places,
                 upright_turn=result.upright_turn,
                 jpeg_quality=result.jpeg_quality,
@@ -139,6 +140,7 @@ def fingerprint_from_row(
         text=fp.text,
         text_source=fp.text_source,
         ocr_guesses=fp.ocr_guesses,
+        ocr_alternatives=fp.ocr_alternatives,
         word_places=fp.word_places,
         upright_turn=fp.upright_turn,
     )

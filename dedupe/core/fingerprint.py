@@ -153,12 +153,15 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
     rgb = page.image
     preview, gray = _preview_and_gray(rgb)
     document_like = is_document_like(np.asarray(gray, dtype=np.uint8), preview, text_layer=bool(page.text))
-    text, turn, text_source, guesses = page.text, 0, ("text_layer" if page.text else ""), ""
+    text, turn, guesses = page.text, 0, ""
+    text_source = ("scan_layer" if page.scanned_text else "text_layer") if page.text else ""
+    alternatives = ""
     places, skew = page.places, None
     if document_like and not page.text:
         reading = read_page(ocr_image(gathered, page))
         text, turn, text_source = reading.text, reading.turn, ("ocr" if reading.text else "")
         guesses, places, skew = reading.guesses, reading.places, reading.skew
+        alternatives = reading.alternatives
         rgb = turned_upright(rgb, turn)
     if document_like and len(text.split()) >= MIN_WORDS_TO_STRAIGHTEN:
         # A page scanned a little crooked is straightened, so its marks sit where the
@@ -214,6 +217,7 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
         text=text,
         text_source=text_source,
         ocr_guesses=guesses,
+        ocr_alternatives=alternatives,
         word_places=encode_places(places) if document_like else "",
         upright_turn=turn,
     )

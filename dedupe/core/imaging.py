@@ -103,6 +103,7 @@ class DecodedPage:
     quantization: dict[int, list[int]] | None = None  # JPEG tables, natural order
     text: str = ""  # a PDF page's embedded text layer ("" for images and scanned pages without one)
     places: tuple[WordPlace, ...] = ()  # where the text layer's words are (dedupe.core.word_places)
+    scanned_text: bool = False  # the text layer is a scanner's OCR of the page (pdf.RenderedPdfPage)
 
 
 @dataclass
@@ -239,6 +240,7 @@ def _pdf_decoded_page(rendered: RenderedPdfPage, key: str, info: Mapping[str, st
         info=page_info,
         text=rendered.text,
         places=rendered.places,
+        scanned_text=rendered.scanned,
     )
 
 

@@ -49,6 +49,9 @@ class PageWords:
     text: str
     guesses: str = ""
     complete: bool = False
+    # Entries OCR doubted a character of, with what else it took each for, space-separated
+    # (dedupe.core.ocr.alternatives_pattern: "2[53]-[06]76").
+    alternatives: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,29 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
         slip = next((other for other in missing_b if _slip_of(missing_a[key], missing_b[other])), None)
         if slip is not None:
             del missing_a[key], missing_b[slip]
+    # An entry OCR doubted, that reads as the other page's once its doubted characters are
+    # taken as what else OCR weighed for them ("25-076", its 5 also weighed as a 3 and its 0
+    # as a 6, against 23-676): the two readings contradict each other only by OCR's doubt, so
+    # neither is confirmed, and the pixels decide. One sure digit still tells two cases apart.
+    doubted_a, doubted_b = _doubted_entries(pa.alternatives), _doubted_entries(pb.alternatives)
+    doubted: list[str] = []
+    for key in list(missing_a):
+        other = next(
+            (o for o in missing_b if _reads_as(key, o, doubted_a) or _reads_as(o, key, doubted_b)), None
+        )
+        if other is not None:
+            doubted += [missing_a.pop(key), missing_b.pop(other)]
     # An entry the other page read only as a guess within a character is not contradicted;
-    # one it guessed as another value of the same shape (a date for a date) is.
+    # one it guessed as another value of the same shape (a date for a date) is, unless OCR's
+    # doubt reaches from one to the other, as above.
     guesses_a, guesses_b = _guessed_entries(pa.guesses), _guessed_entries(pb.guesses)
-    unconfirmed = [*_confirmed_by_guesses(missing_a, guesses_b), *_confirmed_by_guesses(missing_b, guesses_a)]
+    doubted += _doubted_guesses(missing_a, doubted_a, guesses_b, doubted_b)
+    doubted += _doubted_guesses(missing_b, doubted_b, guesses_a, doubted_a)
+    unconfirmed = [
+        *doubted,
+        *_confirmed_by_guesses(missing_a, guesses_b),
+        *_confirmed_by_guesses(missing_b, guesses_a),
+    ]
     guessed_a, guessed_b = (
         _contradicting_guesses(missing_b, guesses_a),
         _contradicting_guesses(missing_a, guesses_b),
@@ -169,6 +191,54 @@ def _unmatched_entries(mine: list[str], theirs: list[str]) -> dict[str, str]:
             continue
         missing[key] = f"{mine[index - 1]} {word}" if index and not _is_entry(mine[index - 1]) else word
     return missing
+
+
+_PATTERN_PART = re.compile(r"\[([^\]]+)\]|([^\[\]])")
+
+
+def _doubted_entries(alternatives: str) -> dict[str, list[re.Pattern[str]]]:
+    """A page's doubted entries: {the entry's key as read: what it may read as, each a
+    pattern over entry keys}. A position that may have been a separator (or was read as one)
+    is optional, as separators are dropped from keys."""
+    doubted: dict[str, list[re.Pattern[str]]] = {}
+    for pattern in alternatives.split():
+        read, parts = [], []
+        for choices, single in _PATTERN_PART.findall(pattern):
+            options = choices or single
+            read.append(options[0])
+            characters = sorted({_entry_key(c) for c in options if c.isalnum()})
+            if not characters:
+                continue
+            optional = any(not c.isalnum() for c in options)
+            parts.append(f"[{re.escape(''.join(characters))}]" + ("?" if optional else ""))
+        if parts:
+            # Keyed as the entry is among the page's words: its characters, none of the rest.
+            key = _entry_key("".join(c for c in "".join(read) if c.isalnum()))
+            doubted.setdefault(key, []).append(re.compile("".join(parts)))
+    return doubted
+
+
+def _doubted_guesses(
+    missing: dict[str, str],
+    doubted: dict[str, list[re.Pattern[str]]],
+    guesses: dict[str, str],
+    guesses_doubted: dict[str, list[re.Pattern[str]]],
+) -> list[str]:
+    """Remove (and return, as printed) my missing entries that one of the other page's
+    guesses may be by OCR's doubt, the guesses with them."""
+    found: list[str] = []
+    for key in list(missing):
+        guess = next(
+            (g for g in guesses if _reads_as(key, g, doubted) or _reads_as(g, key, guesses_doubted)), None
+        )
+        if guess is not None:
+            found += [missing.pop(key), f"{guesses.pop(guess)} (read uncertainly)"]
+    return found
+
+
+def _reads_as(key: str, other: str, doubted: dict[str, list[re.Pattern[str]]]) -> bool:
+    """Whether the entry read as `key` may, by OCR's own doubt, be `other`."""
+    return any(pattern.fullmatch(other) for pattern in doubted.get(key, ()))
 
 
 def _guessed_entries(guesses: str) -> dict[str, str]:

@@ -35,6 +35,11 @@ MAX_RENDER_PIXELS = 36_000_000
 # inches, e.g. 120 x 120 in: no paper a department scans) is refused as a giant page.
 MIN_RENDER_DPI = 50
 
+# A page one picture covers at least this share of is a scan; a text layer over it is a
+# scanner's (or OCRmyPDF's) OCR of the picture, invisible text laid over it, so it may have
+# missed or misread words as Tesseract may, and the page is not born digital.
+SCAN_IMAGE_MIN_SHARE = 0.8
+
 _FPDF_ERR_PASSWORD = 4  # PDFium's error code for a document that needs a password
 # A JavaScript action anywhere in the file's bytes ("/JS" or "/JavaScript" as a PDF name),
 # for scripts PDFium's document-level count does not see (in annotations and form fields).
@@ -53,6 +58,9 @@ class RenderedPdfPage:
     image: Image.Image  # RGB, upright (the page's own /Rotate applied), white background
     text: str  # the embedded text layer, "" for a scanned page without one
     places: tuple[WordPlace, ...] = ()  # where the text layer's words are on the upright page
+    # The page is a scanned picture (SCAN_IMAGE_MIN_SHARE) with invisible text over it: its
+    # text layer is OCR's reading, not the words the page was made from.
+    scanned: bool = False
 
 
 class PdfFile:
@@ -97,7 +105,8 @@ class PdfFile:
                     f"page {number} of the PDF could not be drawn ({_pdfium_reason(exc)})"
                 ) from exc
             text, places = _text_layer(page)
-            return RenderedPdfPage(number=number, image=image, text=text, places=places)
+            scanned = bool(text) and is_scan_with_ocr_layer(page)
+            return RenderedPdfPage(number=number, image=image, text=text, places=places, scanned=scanned)
         finally:
             page.close()
 
@@ -178,6 +187,27 @@ def render_dpi(width_pt: float, height_pt: float) -> float:
 def _pixels_at(width_pt: float, height_pt: float, dpi: float) -> int:
     scale = dpi / POINTS_PER_INCH
     return math.ceil(width_pt * scale) * math.ceil(height_pt * scale)
+
+
+def is_scan_with_ocr_layer(page: pdfium.PdfPage) -> bool:
+    """Whether the page is one scanned picture (SCAN_IMAGE_MIN_SHARE of it) and its text is
+    drawn invisibly, as a scanner's or OCRmyPDF's reading of the picture is."""
+    width, height = page.get_size()
+    page_area = max(width * height, 1.0)
+    covered = False
+    visible = invisible = 0
+    try:
+        for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_TEXT]):
+            if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                left, bottom, right, top = obj.get_bounds()
+                covered |= (right - left) * (top - bottom) >= SCAN_IMAGE_MIN_SHARE * page_area
+            elif pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                invisible += 1
+            else:
+                visible += 1
+    except pdfium.PdfiumError:
+        return False
+    return covered and invisible > visible
 
 
 def _text_layer(page: pdfium.PdfPage) -> tuple[str, tuple[WordPlace, ...]]:

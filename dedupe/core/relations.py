@@ -106,14 +106,15 @@ def _explain(
         elif other.jpeg_quality and ref.jpeg_quality and other.jpeg_quality < ref.jpeg_quality:
             changes.append("re-encoded at lower quality")
         if ref.document_like and other.document_like:
-            if (
-                other.text_source == "ocr"
-                and ref.text_source != "ocr"
-                and other.upright_turn == ref.upright_turn
-            ):
+            if other.text_was_read and not ref.text_was_read and other.upright_turn == ref.upright_turn:
                 # Read by OCR, against a page that has its words (a turned scan says how it was scanned).
                 changes.insert(0, "scanned again")
             head = "same page" + (", " + ", ".join(changes) if changes else ", scanned or saved again")
+            if v.unconfirmed:
+                # The clerk checks these by eye: the words did not settle them, the marks did.
+                entries = " and ".join(f"'{entry}'" for entry in v.unconfirmed[:2])
+                more = f" and {len(v.unconfirmed) - 2} more" if len(v.unconfirmed) > 2 else ""
+                head += f" (OCR could not confirm {entries}{more}; the page's marks agree there)"
         else:
             head = "same picture " + (", ".join(changes) if changes else "re-encoded or re-scanned")
     return f"{head}; {pd} of 64 hash bits differ; pixels agree {v.score:.2f}"

@@ -18,7 +18,9 @@ from enum import StrEnum
 # pd-fp-4: OCR reads a page with its ruling lines removed; document-like pages are
 # straightened (dedupe.core.deskew) before hashing; PDF pages date from CreationDate.
 # pd-fp-5: document-like pages keep where their words are (`Fingerprint.word_places`).
-FINGERPRINT_ALGORITHM_VERSION = "pd-fp-5"
+# pd-fp-6: pages are read through Tesseract's hOCR, keeping each doubted character's
+# alternatives (`Fingerprint.ocr_alternatives`).
+FINGERPRINT_ALGORITHM_VERSION = "pd-fp-6"
 
 # A page of a multi-page file is an item of its own, keyed "path#page=N" (N from 1).
 _PAGE_MARK = "#page="
@@ -149,10 +151,15 @@ class Fingerprint:
     document_view: bytes = b""
     # The page's words: a PDF page's text layer, else for a document-like page what OCR read.
     text: str = ""
-    text_source: str = ""  # "text_layer" (the PDF's own), "ocr" (Tesseract), or "" (none)
+    # "text_layer" (a PDF's own words), "scan_layer" (a scanned PDF page's OCR layer, made by
+    # the scanner or OCRmyPDF), "ocr" (Tesseract's, here), or "" (none).
+    text_source: str = ""
     # Words OCR read with too little confidence to count as the page's text (dedupe.core.ocr),
     # space-separated: they may confirm a word of another page, never tell two pages apart.
     ocr_guesses: str = ""
+    # The entries (guesses too) OCR doubted a character of, with what else it took it for
+    # (dedupe.core.ocr.alternatives_pattern: "2[53]-[06]76"), space-separated.
+    ocr_alternatives: str = ""
     # Where the page's words are (dedupe.core.word_places.encode): the text layer's, or the
     # words OCR read with confidence; document-like pages only.
     word_places: str = ""
@@ -160,6 +167,11 @@ class Fingerprint:
     # the hashes, thumbnail and preview are of the upright page, width and height are not.
     upright_turn: int = 0
     algorithm_version: str = FINGERPRINT_ALGORITHM_VERSION
+
+    @property
+    def text_was_read(self) -> bool:
+        """The page's words are a reading of its pixels (OCR's), which may miss or misread some."""
+        return self.text_source in ("ocr", "scan_layer")
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ class Verification:
     # Documents whose words were read and disagree: the clerk's sentence naming the words
     # ("different text: 'Case 24-118' against 'Case 24-207'"), "" otherwise.
     text_difference: str = ""
+    # Documents: entries one reading has that the other neither confirms nor contradicts
+    # (dedupe.core.page_text), left to the pixels; the evidence names them for the clerk.
+    unconfirmed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -638,7 +641,9 @@ def _overlaps(area: tuple[slice, slice], box: Box, shape: tuple[int, int]) -> bo
 
 def page_words(fp: Fingerprint) -> PageWords:
     """A fingerprint's reading for dedupe.core.page_text: a text layer holds all the words."""
-    return PageWords(fp.text, fp.ocr_guesses, complete=fp.text_source == "text_layer")
+    return PageWords(
+        fp.text, fp.ocr_guesses, complete=fp.text_source == "text_layer", alternatives=fp.ocr_alternatives
+    )
 
 
 def verify_pair(
@@ -662,6 +667,7 @@ def verify_pair(
     al = _align(ref, other, settings, turns, near={rot: coarse[rot][1] for rot in turns})
     cropped = al.a_box is not None
     text_difference = ""
+    unconfirmed: tuple[str, ...] = ()
     if (ref.document_like or other.document_like) and al.score >= settings.near_identical_score:
         # Forms on one template correlate highly overall; only the written marks tell them apart.
         pa = _crop_rel(page_image(ref), al.a_box)
@@ -700,6 +706,7 @@ def verify_pair(
                 if words.agreement >= settings.document_text_decides_agreement and not words.unconfirmed:
                     local_ok = preview_differing <= settings.document_tiles_allowed_to_differ
                 detail = f"{words.agreement:.0%} of the words agree; {detail}"
+                unconfirmed = words.unconfirmed
                 if words.unconfirmed:
                     detail += f"; OCR could not confirm {', '.join(repr(w) for w in words.unconfirmed[:3])}"
     else:
@@ -707,4 +714,6 @@ def verify_pair(
         differing = int((diffs > settings.tile_difference_limit).sum())
         local_ok = differing <= settings.photo_tiles_allowed_to_differ
         detail = f"{differing} of {len(diffs)} areas differ"
-    return Verification(round(al.score, 4), al.rotation, local_ok, cropped, detail, text_difference)
+    return Verification(
+        round(al.score, 4), al.rotation, local_ok, cropped, detail, text_difference, unconfirmed
+    )

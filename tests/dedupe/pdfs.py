@@ -94,3 +94,22 @@ def rescanned_jpeg(data: bytes, *, seed: int = 4, turn_ccw: int = 0, page: int =
     out = io.BytesIO()
     scan.save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+def scanned_pdf_with_ocr_layer(scan: bytes, layer: Sequence[str]) -> bytes:
+    """A scanner's PDF: the scanned picture over the whole page, and its OCR reading (`layer`,
+    one line each) laid over it in invisible text, as scanners and OCRmyPDF write them."""
+    from reportlab.lib.utils import ImageReader
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=letter, invariant=1)
+    c.drawImage(ImageReader(io.BytesIO(scan)), 0, 0, *letter)
+    text = c.beginText(72, 700)
+    text.setTextRenderMode(3)  # invisible
+    text.setFont("Helvetica", 12)
+    for line in layer:
+        text.textLine(line)
+    c.drawText(text)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from dedupe.core import fingerprint as fingerprint_module
 from dedupe.core import ocr
 from dedupe.core.fingerprint import fingerprint_bytes
+from dedupe.core.hocr import HOCR_CONFIG, ReadCharacter, ReadWord, parse_hocr
 from dedupe.core.pdf import PdfFile
 from dedupe.core.relations import evidence_against
 from dedupe.core.settings import MatchSettings
@@ -133,23 +134,79 @@ def test_entries_in_ruled_boxes_are_read_once_the_rules_are_removed():
     assert all(entry in text for entry in ("24-149", "04/30/2023", "22:10", "7262", "555-9232"))
 
 
+def hocr_line(*words: tuple[str, int]) -> bytes:
+    """A Tesseract hOCR document of one line of words, each (text, confidence)."""
+    spans = "".join(
+        f"<span class='ocrx_word' id='word_1_{n}' title='bbox {n * 50} 0 {n * 50 + 40} 10; x_wconf {conf}'>"
+        f"{text}</span>"
+        for n, (text, conf) in enumerate(words)
+    )
+    return (
+        "<html xmlns='http://www.w3.org/1999/xhtml'><body><div class='ocr_page'>"
+        f"<span class='ocr_line' id='line_1_1' title='bbox 0 0 200 10'>{spans}</span></div></body></html>"
+    ).encode()
+
+
 def test_a_word_read_with_little_confidence_is_a_guess_not_the_pages_text(monkeypatch):
-    data = {
-        "text": ["Case", "24-118", "Harbor"],
-        "conf": [95, 20, 90],
-        "block_num": [1, 1, 1],
-        "par_num": [1, 1, 1],
-        "line_num": [1, 1, 1],
-        "left": [0, 45, 110],
-        "top": [0, 0, 0],
-        "width": [40, 60, 50],
-        "height": [10, 10, 10],
-    }
-    monkeypatch.setattr(ocr.pytesseract, "image_to_data", lambda *a, **k: data)
+    page = hocr_line(("Case", 95), ("24-118", 20), ("Harbor", 90))
+    monkeypatch.setattr(ocr.pytesseract, "image_to_pdf_or_hocr", lambda *a, **k: page)
     words = ocr._read_words(Image.new("L", (100, 100), 255))
     assert words.text == "Case Harbor" and words.guesses == "24-118"
+
+
+def test_a_reading_tesseract_garbled_is_no_words_not_a_failure(monkeypatch):
+    monkeypatch.setattr(ocr.pytesseract, "image_to_pdf_or_hocr", lambda *a, **k: b"<html><body")
+    assert ocr._read_words(Image.new("L", (100, 100), 255)).text == ""
+
+
+def test_each_character_comes_with_what_else_tesseract_weighed_for_it():
+    line = Image.new("L", (900, 120), 255)
+    ImageDraw.Draw(line).text(
+        (20, 30), "Case 23-676 Phone 555-6682", font=ImageFont.load_default(size=40), fill=0
+    )
+    page = ocr.pytesseract.image_to_pdf_or_hocr(
+        line, lang=ocr.OCR_LANGUAGES, extension="hocr", config=HOCR_CONFIG
+    )
+    read = parse_hocr(page)
+    assert [w.text for w in read] == ["Case", "23-676", "Phone", "555-6682"]
+    case = read[1]
+    assert "".join(c.text for c in case.characters) == "23-676"
+    assert all(c.alternatives and c.alternatives[0][0] == c.text for c in case.characters)
+    assert case.confidence > 80 and case.box[0] < case.box[2] and len({w.line for w in read}) == 1
+
+
+def test_an_entry_tesseract_doubted_keeps_its_alternatives_as_a_pattern():
+    doubted = ReadWord(
+        "25-076",
+        70.0,
+        (0, 0, 60, 10),
+        0,
+        (
+            ReadCharacter("2", (("2", 90.0),)),
+            ReadCharacter("5", (("5", 55.0), ("3", 38.0), ("6", 4.0))),
+            ReadCharacter("-", (("-", 90.0),)),
+            ReadCharacter("0", (("0", 60.0), ("6", 31.0))),
+            ReadCharacter("7", (("7", 90.0),)),
+            ReadCharacter("6", (("6", 90.0), ("5", 2.0))),
+        ),
+    )
+    assert ocr.alternatives_pattern(doubted) == "2[53]-[06]76"
+    sure = ReadWord(
+        "24-118", 95.0, (0, 0, 60, 10), 0, tuple(ReadCharacter(c, ((c, 95.0),)) for c in "24-118")
+    )
+    assert ocr.alternatives_pattern(sure) == ""  # nothing else weighed: no pattern
+    word = ReadWord("Harbor", 60.0, (0, 0, 60, 10), 0, (ReadCharacter("H", (("H", 50.0), ("N", 40.0))),))
+    assert ocr.alternatives_pattern(word) == ""  # only entries (words with a digit) are kept
 
 
 def test_a_blank_page_has_no_rules_to_remove():
     blank = Image.new("L", (850, 1100), 255)
     assert np.array_equal(np.asarray(ocr.without_rules(blank)), np.asarray(blank))
+
+
+def test_a_page_osd_cannot_tell_the_way_up_of_is_read_each_other_way_until_it_reads(monkeypatch):
+    monkeypatch.setattr(ocr, "upright_turn", lambda image: (0, 0.62))  # OSD unsure, as seen on a permit
+    ocr._readings.clear()
+    reading = ocr.read_page(scanned(turn_ccw=180, seed=5))
+    assert reading.turn == 180 and "Case 24-118" in reading.text
+    assert reading.orientation_confidence == 0.62

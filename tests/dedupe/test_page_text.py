@@ -3,6 +3,8 @@ entries stay apart, and the reason names the words; a rescan read by OCR joins i
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dedupe.core.fingerprint import fingerprint_bytes
 from dedupe.core.grouping import group_fingerprints
 from dedupe.core.page_text import PageWords, compare_text
@@ -81,6 +83,49 @@ def test_a_guess_of_another_value_of_the_same_shape_tells_the_pages_apart():
     assert comparison.reason() == "different text: 'Case 24-118' against '24-207 (read uncertainly)'"
 
 
+def test_an_entry_ocr_doubted_that_reads_as_the_others_is_unconfirmed_not_another_value():
+    # A rescan read 23-676 as "25-076", weighing a 3 for its second digit and a 6 for its fourth.
+    rescan = PageWords("\n".join(CASE_118).replace("24-118", "25-076"), alternatives="2[53]-[06]76")
+    original = PageWords("\n".join(CASE_118).replace("24-118", "23-676"), complete=True)
+    comparison = compare_text(original, rescan)
+    assert not comparison.entries_differ
+    assert set(comparison.unconfirmed) == {"Case 23-676", "Case 25-076"}  # the pixels decide
+
+
+def test_a_doubt_that_does_not_reach_the_others_value_still_tells_the_pages_apart():
+    rescan = PageWords("\n".join(CASE_118).replace("24-118", "24-117"), alternatives="24-11[71]")
+    other_case = PageWords("\n".join(CASE_118).replace("24-118", "24-119"), complete=True)
+    assert compare_text(other_case, rescan).entries_differ  # 7 or 1, never 9
+    case_111 = PageWords("\n".join(CASE_118).replace("24-118", "24-111"), complete=True)
+    assert not compare_text(case_111, rescan).entries_differ
+
+
+def test_one_sure_digit_apart_is_another_case_whatever_else_was_doubted():
+    # Both readings sure of their case numbers; a doubt elsewhere on the page changes nothing.
+    first = PageWords("\n".join(CASE_118), alternatives="1[27]00")
+    second = PageWords("\n".join(CASE_118).replace("24-118", "24-117"))
+    comparison = compare_text(first, second)
+    assert comparison.entries_differ
+    assert comparison.reason() == "different text: 'Case 24-118' against 'Case 24-117'"
+
+
+def test_a_character_ocr_weighed_as_a_separator_may_be_left_out():
+    # "(304)" read as "3104": its second character also weighed as a bracket.
+    rescan = PageWords("\n".join(CASE_118).replace("24-118", "3104"), alternatives="3[1(]04")
+    original = PageWords("\n".join(CASE_118).replace("24-118", "(304)"), complete=True)
+    assert not compare_text(original, rescan).entries_differ
+
+
+def test_a_guess_ocr_doubted_into_the_others_entry_does_not_contradict_it():
+    rescan = PageWords(
+        "\n".join(CASE_118).replace("Case 24-118\n", ""), guesses="25-076", alternatives="2[53]-[06]76"
+    )
+    original = PageWords("\n".join(CASE_118).replace("24-118", "23-676"), complete=True)
+    comparison = compare_text(original, rescan)
+    assert not comparison.entries_differ
+    assert comparison.unconfirmed == ("Case 23-676", "25-076 (read uncertainly)")
+
+
 def test_pages_with_few_words_are_left_to_the_pixels():
     assert not compare_text("- 3 -", "- 4 -").compared
 
@@ -123,3 +168,20 @@ def test_an_upside_down_rescan_joins_and_the_evidence_says_so():
     assert turned.explanation.startswith(
         "same page, scanned upside down; text reads upright after a half turn"
     )
+
+
+def test_a_rescan_whose_case_number_ocr_doubted_joins_and_the_evidence_names_the_number():
+    original = document_pdf([CASE_118])
+    (page,) = fingerprint_bytes(original, "PLN/118.pdf", "PLN")
+    (scan,) = fingerprint_bytes(rescan(original), "CE/scan.jpg", "CE")
+    # As Tesseract reads a worn scan: "24-118" taken for "24-113", the 3 also weighed as an 8.
+    misread = replace(scan, text=scan.text.replace("24-118", "24-113"), ocr_alternatives="24-11[38]")
+    evidence = evidence_against(page, misread, MatchSettings())
+    assert evidence is not None and evidence.relation is Relation.SAME_IMAGE
+    assert evidence.explanation.startswith(
+        "same page, scanned again, converted to JPEG (OCR could not confirm 'Case 24-118' and "
+        "'Case 24-113'; the page's marks agree there)"
+    )
+    # Without the doubt the two readings are two case numbers.
+    sure = replace(misread, ocr_alternatives="")
+    assert not verify_pair(page, sure, MatchSettings()).local_ok

@@ -11,8 +11,16 @@ import pytest
 from dedupe.core import imaging, pdf
 from dedupe.core.fingerprint import fingerprint_bytes
 from dedupe.core.types import CaptureDateSource, Fingerprint, Unreadable
+from dedupe.core.verify import page_words
 from records.packet.redact import Box, burn_redactions, upright_page
-from tests.dedupe.pdfs import blank_pages_pdf, document_pdf, rewritten
+from tests.dedupe.pdfs import (
+    blank_pages_pdf,
+    document_pdf,
+    form_page,
+    rescanned_jpeg,
+    rewritten,
+    scanned_pdf_with_ocr_layer,
+)
 
 CASE_118 = ["Case 24-118", "Address: 1200 Harbor Blvd", "Inspector: M. Reyes"]
 CASE_207 = ["Case 24-207", "Address: 88 Olive St", "Inspector: J. Tran"]
@@ -124,3 +132,29 @@ def test_a_pdf_page_opens_upright_for_the_clerk(page):
     image, fmt = upright_page(rewritten(document_pdf([CASE_118, CASE_207]), rotate={1: 270}), page)
     assert fmt == "PDF"
     assert image.size == ((1700, 2200) if page == 1 else (2200, 1700))
+
+
+def test_a_scanners_ocr_layer_is_read_as_a_reading_not_as_the_pages_own_words():
+    scan = rescanned_jpeg(document_pdf([CASE_118]))
+    (page,) = fingerprint_bytes(scanned_pdf_with_ocr_layer(scan, CASE_118), "PW/scanner.pdf")
+    assert isinstance(page, Fingerprint)
+    assert page.text_source == "scan_layer" and "Case 24-118" in page.text
+    assert page.text_was_read  # it may have missed words: compared as OCR is, never born digital
+    assert not page_words(page).complete
+
+
+def test_a_born_digital_page_with_a_picture_on_it_keeps_its_own_words():
+    import io
+
+    from PIL import Image
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=letter, invariant=1)
+    c.drawImage(ImageReader(Image.new("RGB", (120, 60), (20, 60, 140))), 72, 690, 120, 60)  # a logo
+    form_page(c, CASE_118)
+    c.save()
+    (page,) = fingerprint_bytes(buffer.getvalue(), "PW/letter.pdf")
+    assert isinstance(page, Fingerprint) and page.text_source == "text_layer" and not page.text_was_read
