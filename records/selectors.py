@@ -233,22 +233,6 @@ def item_images_visible_to(user: Any):
     return ItemImage.objects.filter(item__in=items_visible_to(user)).select_related("fingerprint", "item")
 
 
-def ungrouped_items(user: Any, records_request: RecordsRequest) -> QuerySet[GatheredItem]:
-    """Stored items of the request that the latest run put in no duplicate group, less those
-    no page of which could be read (unreadable_images lists them)."""
-    from dedupe.models import GroupMembership, ItemImage
-
-    items = items_visible_to(user).filter(request=records_request, status="stored")
-    unreadable = ItemImage.objects.filter(item__request=records_request).exclude(unreadable_reason="")
-    readable = ItemImage.objects.filter(item__request=records_request, unreadable_reason="")
-    items = items.exclude(Q(pk__in=unreadable.values("item_id")) & ~Q(pk__in=readable.values("item_id")))
-    run = latest_completed_run(records_request)
-    if run is None:
-        return items
-    grouped = GroupMembership.objects.filter(group__run=run).values("image__item_id")
-    return items.exclude(pk__in=grouped)
-
-
 def ungrouped_images(user: Any, records_request: RecordsRequest):
     """Readable images (pages) of the request in no group of the latest run: what a clerk may
     merge into a group."""

@@ -418,7 +418,11 @@ def _cover(packet: Packet, st: dict[str, ParagraphStyle], width: float) -> list[
         ("Files gathered", f"{counts.gathered:,}", "every one is listed in this index"),
         ("Files delivered", f"{counts.delivered:,}", "with a Bates number, bytes unchanged unless redacted"),
         ("Exact duplicates", f"{counts.exact_duplicates:,}", "same bytes as the delivered copy"),
-        ("Near duplicates", f"{counts.near_duplicates:,}", "same picture re-saved, resized, or a burst shot"),
+        (
+            "Near duplicates",
+            f"{counts.near_duplicates:,}",
+            "same picture or page re-saved, re-scanned, resized, or a burst shot",
+        ),
         ("Withheld in full", f"{counts.withheld:,}", "with the legal basis for each"),
         ("Delivered with redactions", f"{counts.redacted:,}", f"{counts.redactions:,} redactions in all"),
         ("Unreadable", f"{counts.unreadable:,}", _unreadable_note(packet)),

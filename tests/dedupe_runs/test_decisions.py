@@ -11,7 +11,7 @@ from dedupe.models import ClerkDecision, DuplicateGroup, ItemImage
 from records.errors import InvalidInput
 from records.models import Department
 from records.packet.prepare import prepare_packet
-from records.selectors import latest_completed_run, ungrouped_items
+from records.selectors import latest_completed_run, ungrouped_images
 from records.services.decisions import choose_authoritative, merge_groups, merge_item, split_member
 from records.services.intake import gather_files
 from tests.dedupe.images import jpeg_bytes, skimage_photo
@@ -106,14 +106,14 @@ def test_a_single_item_in_no_group_can_be_merged_into_a_group(
 ):
     clerk, rr = deduplicated
     chelsea = image("PLN/chelsea.jpg")
-    assert ungrouped_items(clerk, rr).filter(pk=chelsea.item_id).exists()
+    assert ungrouped_images(clerk, rr).filter(pk=chelsea.pk).exists()
     merged = merge_item(
         actor=clerk, into=group_of("PLN/coffee.png"), image=chelsea, reason="Cat on the same file"
     )
     member = merged.memberships.get(image=chelsea)
     assert member.relation == "clerk_merged"
     assert member.explanation.startswith("joined by a clerk: Cat on the same file;")
-    assert not ungrouped_items(clerk, rr).filter(pk=chelsea.item_id).exists()
+    assert not ungrouped_images(clerk, rr).filter(pk=chelsea.pk).exists()
     assert ClerkDecision.objects.filter(kind="merge", second_key="PLN/chelsea.jpg").exists()
     assert packet_items(rr)["PLN/chelsea.jpg"].status == "duplicate"
     rerun_agrees(clerk, rr, queue, django_capture_on_commit_callbacks)
