@@ -229,8 +229,13 @@ def read_page(image: Image.Image) -> PageReading:
         turn, confidence = upright_turn(gray)
         if turn:
             read, skew = _read_straightened(turned_upright(gray, turn))
-        elif confidence is not None and confidence < OSD_MIN_CONFIDENCE:
-            turn, read, skew = _read_turned_until_upright(gray, read, skew)
+        if not _reads_upright(read) and (
+            turn or (confidence is not None and confidence < OSD_MIN_CONFIDENCE)
+        ):
+            # OSD turned the page and it still reads as noise, or OSD could not tell: OSD was
+            # wrong or unsure, so the other ways up are read. (A page OSD is sure is upright
+            # but reads poorly is a poor scan: reading it turned would only cost time.)
+            turn, read, skew = _read_turned_until_upright(gray, turn, read, skew)
         reading = PageReading(turn, read.text, confidence, read.guesses, read.places, skew, read.alternatives)
     _readings[key] = reading
     if len(_readings) > READINGS_KEPT:
@@ -238,17 +243,21 @@ def read_page(image: Image.Image) -> PageReading:
     return reading
 
 
-def _read_turned_until_upright(gray: Image.Image, read: _Words, skew: float) -> tuple[int, _Words, float]:
-    """The page read turned each other way, half a turn first, until it reads as upright
-    print does: for a page OSD could not tell the way up of. Measured on the document
-    corpus's permit printed upside down and rescanned: OSD's confidence 0.62, the page as
-    it is read at 48 (73 "words"), half-turned at 94. Up to three more readings, for pages
-    with text OSD was unsure of; a near-blank page reads quickly."""
+def _read_turned_until_upright(
+    gray: Image.Image, tried: int, read: _Words, skew: float
+) -> tuple[int, _Words, float]:
+    """The page read turned each way not yet read (as it is, and `tried`), half a turn
+    first, until it reads as upright print does; else `tried`'s reading. Measured on the
+    document corpus's permit printed upside down and rescanned: OSD's confidence 0.62, the
+    page as it is read at 48 (73 "words"), half-turned at 94. At most three more readings,
+    only for pages OSD turned or was unsure of; a near-blank page reads quickly."""
     for turn in (180, 90, 270):
+        if turn == tried:
+            continue
         turned, turned_skew = _read_straightened(turned_upright(gray, turn))
         if _reads_upright(turned):
             return turn, turned, turned_skew
-    return 0, read, skew
+    return tried, read, skew
 
 
 def _reads_upright(read: _Words) -> bool:

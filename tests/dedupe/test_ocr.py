@@ -210,3 +210,10 @@ def test_a_page_osd_cannot_tell_the_way_up_of_is_read_each_other_way_until_it_re
     reading = ocr.read_page(scanned(turn_ccw=180, seed=5))
     assert reading.turn == 180 and "Case 24-118" in reading.text
     assert reading.orientation_confidence == 0.62
+
+
+def test_a_page_osd_turns_the_wrong_way_is_read_the_other_ways_until_it_reads(monkeypatch):
+    monkeypatch.setattr(ocr, "upright_turn", lambda image: (90, 4.0))  # sure, and wrong
+    ocr._readings.clear()
+    reading = ocr.read_page(scanned(turn_ccw=180, seed=6))
+    assert reading.turn == 180 and "Case 24-118" in reading.text
