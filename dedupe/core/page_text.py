@@ -106,19 +106,13 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
     # as a 6, against 23-676): the two readings contradict each other only by OCR's doubt, so
     # neither is confirmed, and the pixels decide. One sure digit still tells two cases apart.
     doubted_a, doubted_b = _doubted_entries(pa.alternatives), _doubted_entries(pb.alternatives)
-    doubted: list[str] = []
-    for key in list(missing_a):
-        other = next(
-            (o for o in missing_b if _reads_as(key, o, doubted_a) or _reads_as(o, key, doubted_b)), None
-        )
-        if other is not None:
-            doubted += [missing_a.pop(key), missing_b.pop(other)]
+    doubted = _doubted_matches(missing_a, doubted_a, missing_b, doubted_b)
     # An entry the other page read only as a guess within a character is not contradicted;
     # one it guessed as another value of the same shape (a date for a date) is, unless OCR's
     # doubt reaches from one to the other, as above.
     guesses_a, guesses_b = _guessed_entries(pa.guesses), _guessed_entries(pb.guesses)
-    doubted += _doubted_guesses(missing_a, doubted_a, guesses_b, doubted_b)
-    doubted += _doubted_guesses(missing_b, doubted_b, guesses_a, doubted_a)
+    doubted += _doubted_matches(missing_a, doubted_a, guesses_b, doubted_b, " (read uncertainly)")
+    doubted += _doubted_matches(missing_b, doubted_b, guesses_a, doubted_a, " (read uncertainly)")
     unconfirmed = [
         *doubted,
         *_confirmed_by_guesses(missing_a, guesses_b),
@@ -218,21 +212,23 @@ def _doubted_entries(alternatives: str) -> dict[str, list[re.Pattern[str]]]:
     return doubted
 
 
-def _doubted_guesses(
-    missing: dict[str, str],
-    doubted: dict[str, list[re.Pattern[str]]],
-    guesses: dict[str, str],
-    guesses_doubted: dict[str, list[re.Pattern[str]]],
+def _doubted_matches(
+    mine: dict[str, str],
+    my_doubts: dict[str, list[re.Pattern[str]]],
+    theirs: dict[str, str],
+    their_doubts: dict[str, list[re.Pattern[str]]],
+    their_mark: str = "",
 ) -> list[str]:
-    """Remove (and return, as printed) my missing entries that one of the other page's
-    guesses may be by OCR's doubt, the guesses with them."""
+    """Remove (and return, as printed) my entries that one of theirs (the other page's
+    unmatched entries, or its guesses) may be by OCR's doubt on either side, theirs with them,
+    marked `their_mark`."""
     found: list[str] = []
-    for key in list(missing):
-        guess = next(
-            (g for g in guesses if _reads_as(key, g, doubted) or _reads_as(g, key, guesses_doubted)), None
+    for key in list(mine):
+        match = next(
+            (o for o in theirs if _reads_as(key, o, my_doubts) or _reads_as(o, key, their_doubts)), None
         )
-        if guess is not None:
-            found += [missing.pop(key), f"{guesses.pop(guess)} (read uncertainly)"]
+        if match is not None:
+            found += [mine.pop(key), theirs.pop(match) + their_mark]
     return found
 
 
