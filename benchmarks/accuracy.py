@@ -28,11 +28,13 @@ pages (born-digital PDFs, their rescans in four formats, turned scans, reprints;
 template with other entries, one line changed, near-blank pages as hard negatives; its
 docstring states what counts as one record). It prints recall over the rescan kinds and over
 the turned kinds beside the documents' targets. `--corpus documents-held-out` is its
-variant with another seed and other styling, kept out of the tuning loop; `all` runs the
-three corpora one after the other, each scored on its own.
+variant with another seed and other styling, kept out of the tuning loop.
+`--corpus documents-bitonal` is a tuning variant whose every scan is black and white at
+150-170 dpi (the kind of scan the held-out corpus missed, stressed where tuning is allowed).
+`all` runs the corpora one after the other, each scored on its own.
 
     .venv/bin/python benchmarks/accuracy.py [--keep DIR] [--jobs 2]
-        [--corpus {photos,documents,documents-held-out,all}]
+        [--corpus {photos,documents,documents-bitonal,documents-held-out,all}]
 """
 
 from __future__ import annotations
@@ -54,7 +56,14 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from document_corpus import RESCAN_KINDS, TURNED_KINDS, build_document_corpus
+from document_corpus import (
+    BITONAL_LOW_DPI_SCANS,
+    MIXED_SCANS,
+    RESCAN_KINDS,
+    TURNED_KINDS,
+    ScanProfile,
+    build_document_corpus,
+)
 from labelled import Corpus, Label, kinds_recall, score
 
 from dedupe.core.pipeline import run_dedupe, sources_from_folder
@@ -441,10 +450,13 @@ def run_photos(root: Path, jobs: int) -> None:
 DOCUMENT_TARGETS = {"precision": 0.995, "recall": 0.97, "rescans": 0.97, "turned": 0.97}
 
 
-def run_documents(root: Path, jobs: int, held_out: bool) -> None:
+def run_documents(root: Path, jobs: int, held_out: bool, profile: ScanProfile = MIXED_SCANS) -> None:
     start = time.perf_counter()
-    labels = build_document_corpus(root, held_out=held_out)
-    variant = "held-out styling and seed, kept out of the tuning loop" if held_out else "the tuning variant"
+    labels = build_document_corpus(root, held_out=held_out, profile=profile)
+    if held_out:
+        variant = "held-out styling and seed, kept out of the tuning loop"
+    else:
+        variant = f"the tuning variant, {profile.name} scans"
     print(f"corpus: {len(labels)} document files ({variant}) built in {time.perf_counter() - start:.1f} s")
     for negative in (False, True):
         counts: dict[str, int] = defaultdict(int)
@@ -491,6 +503,7 @@ def run_documents(root: Path, jobs: int, held_out: bool) -> None:
 RUNS: dict[str, Callable[[Path, int], None]] = {
     "photos": run_photos,
     "documents": lambda root, jobs: run_documents(root, jobs, held_out=False),
+    "documents-bitonal": lambda root, jobs: run_documents(root, jobs, False, BITONAL_LOW_DPI_SCANS),
     "documents-held-out": lambda root, jobs: run_documents(root, jobs, held_out=True),
 }
 
