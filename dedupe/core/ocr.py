@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +37,14 @@ OCR_LANGUAGES = "eng+spa"
 # OSD and OCR read a page at most this large (longest side): a letter page at 200 dpi.
 # OSD needs it too: at 1100 px a sideways page of noisy 12-pt print gets confidence < 1.
 OCR_MAX_SIZE = 2200
+# A page whose print is smaller than this (the height of its tall letters, in pixels, once
+# fitted to OCR_MAX_SIZE) is enlarged until it is this tall, at most OCR_MAX_ENLARGEMENT
+# times: Tesseract's error rate climbs steeply as capitals fall below ~20 px (Tesseract's
+# ImproveQuality notes; Willus Dotkom's resolution tests put its best near 30 px). A 10-pt
+# letter at 150 dpi has 16-px capitals, and a black-and-white scan at that size loses the
+# strokes that tell 3 from 8 and ( from 1.
+OCR_MIN_TEXT_HEIGHT = 20.0
+OCR_MAX_ENLARGEMENT = 2.0
 # Below this OSD confidence the page is left as it is: a turn on a guess would turn a
 # form with little text, or a drawing, the wrong way. Tesseract reports ~2-15 for pages
 # with a few lines of text and under 1 for pages with almost none.
@@ -106,9 +117,10 @@ def upright_turn(image: Image.Image) -> tuple[int, float | None]:
     0 with confidence None when OSD cannot tell (too few characters: a photo, a blank
     page), and 0 when it is not confident enough to turn the page (OSD_MIN_CONFIDENCE).
     """
-    small = _fit(image.convert("L"), OCR_MAX_SIZE)
+    small = sized_for_reading(image.convert("L"))
     try:
-        osd = pytesseract.image_to_osd(small, output_type=pytesseract.Output.DICT, config="--psm 0")
+        with _page_file(small) as path:
+            osd = pytesseract.image_to_osd(path, output_type=pytesseract.Output.DICT, config="--psm 0")
     except pytesseract.TesseractNotFoundError as exc:
         raise OcrUnavailable("Tesseract is not installed (Debian: tesseract-ocr, tesseract-ocr-osd)") from exc
     except pytesseract.TesseractError:
@@ -137,11 +149,12 @@ def _read_words(image: Image.Image) -> _Words:
     guesses), and Tesseract's mean confidence in all it read (0-100): 0 when most longer
     words stand taller than wide, as on a page lying on its side (Tesseract reads vertical
     lines well, but the page must still be turned upright to be hashed)."""
-    page = without_rules(_fit(image.convert("L"), OCR_MAX_SIZE))
+    page = without_rules(sized_for_reading(image.convert("L")))
     try:
-        hocr = pytesseract.image_to_pdf_or_hocr(
-            page, lang=OCR_LANGUAGES, extension="hocr", config=HOCR_CONFIG
-        )
+        with _page_file(page) as path:
+            hocr = pytesseract.image_to_pdf_or_hocr(
+                path, lang=OCR_LANGUAGES, extension="hocr", config=HOCR_CONFIG
+            )
         read = parse_hocr(hocr)
     except pytesseract.TesseractNotFoundError as exc:
         raise OcrUnavailable("Tesseract is not installed (Debian: tesseract-ocr)") from exc
@@ -279,6 +292,61 @@ def _read_straightened(gray: Image.Image) -> tuple[_Words, float]:
 
 READINGS_KEPT = 256  # some 50 KB of text, against ~2 s of Tesseract for each page read again
 _readings: OrderedDict[str, PageReading] = OrderedDict()
+
+
+@contextmanager
+def _page_file(gray: Image.Image) -> Iterator[str]:
+    """The page as an uncompressed PGM file for Tesseract to read. Given the image itself,
+    pytesseract writes it as a PNG, and compressing a noisy scan costs more than a third of
+    a reading (profiled on the accuracy corpus's letters and permits: 17.6 s of PNG encoding
+    in 60 s of fingerprinting, against 28 s of Tesseract)."""
+    with tempfile.NamedTemporaryFile(prefix="pd_ocr_", suffix=".pgm", delete=False) as handle:
+        path = handle.name
+    try:
+        gray.save(path, "PPM")
+        yield path
+    finally:
+        os.unlink(path)
+
+
+def sized_for_reading(gray: Image.Image) -> Image.Image:
+    """The page at the size Tesseract reads it: fitted to OCR_MAX_SIZE, then enlarged when
+    its print is small (OCR_MIN_TEXT_HEIGHT). Lanczos resampling gives a black-and-white
+    scan's stair-stepped edges the grey levels a scanner's grey mode would have kept."""
+    page = _fit(gray, OCR_MAX_SIZE)
+    height = text_height(page)
+    if height is None or height >= OCR_MIN_TEXT_HEIGHT:
+        return page
+    scale = min(OCR_MIN_TEXT_HEIGHT / height, OCR_MAX_ENLARGEMENT)
+    size = (round(page.width * scale), round(page.height * scale))
+    return page.resize(size, Image.Resampling.LANCZOS)
+
+
+def text_height(gray: Image.Image) -> float | None:
+    """How tall the page's tall letters (capitals, ascenders) stand, in pixels: the 90th
+    percentile of the heights of its letter-sized blobs of ink (the 90th, not the median, so
+    the many lower-case letters do not count as the print's size). None when the page has
+    too few letter-sized blobs to tell (a blank page, a drawing)."""
+    pixels = np.asarray(gray)
+    if min(pixels.shape) < 3:
+        return None
+    labels, count = ndimage.label(pixels < otsu_threshold(pixels))
+    if count < TEXT_HEIGHT_MIN_BLOBS:
+        return None
+    boxes = ndimage.find_objects(labels)
+    tall = np.fromiter((b[0].stop - b[0].start for b in boxes), np.int32, len(boxes))
+    wide = np.fromiter((b[1].stop - b[1].start for b in boxes), np.int32, len(boxes))
+    # Specks of noise are smaller than any letter; rules and pictures larger than one.
+    letter_sized = (np.maximum(tall, wide) >= 3) & (np.maximum(tall, wide) <= max(pixels.shape) / 25)
+    if np.count_nonzero(letter_sized) < TEXT_HEIGHT_MIN_BLOBS:
+        return None
+    # Heights, not widths: letters that touch along a line (as a black-and-white scan's
+    # often do) make wide blobs, never tall ones. On a page lying on its side this measures
+    # the letters' widths, which are smaller: such a page is at worst enlarged more for OSD.
+    return float(np.percentile(tall[letter_sized], 90))
+
+
+TEXT_HEIGHT_MIN_BLOBS = 40  # a line or two of print
 
 
 def _fit(image: Image.Image, longest: int) -> Image.Image:

@@ -217,3 +217,30 @@ def test_a_page_osd_turns_the_wrong_way_is_read_the_other_ways_until_it_reads(mo
     ocr._readings.clear()
     reading = ocr.read_page(scanned(turn_ccw=180, seed=6))
     assert reading.turn == 180 and "Case 24-118" in reading.text
+
+
+def test_small_print_is_enlarged_before_it_is_read_and_print_of_a_good_size_is_not():
+    with PdfFile(document_pdf([CASE_118 * 3])) as document:
+        at_200_dpi = document.page(1).image.convert("L")
+    at_100_dpi = at_200_dpi.resize((at_200_dpi.width // 2, at_200_dpi.height // 2), Image.LANCZOS)
+    small = ocr.text_height(at_100_dpi)
+    assert small is not None and small < ocr.OCR_MIN_TEXT_HEIGHT
+    enlarged = ocr.sized_for_reading(at_100_dpi)
+    assert enlarged.height > at_100_dpi.height
+    assert ocr.text_height(enlarged) >= ocr.OCR_MIN_TEXT_HEIGHT - 1
+    assert ocr.sized_for_reading(at_200_dpi).size == at_200_dpi.size
+
+
+def test_a_page_with_too_little_print_to_measure_is_read_at_its_own_size():
+    blank = Image.new("L", (1275, 1650), 255)
+    assert ocr.text_height(blank) is None
+    assert ocr.sized_for_reading(blank).size == blank.size
+
+
+def test_a_black_and_white_scan_at_150_dpi_has_its_entries_read():
+    with PdfFile(document_pdf([CASE_118])) as document:
+        page = document.page(1).image.convert("L")
+    low = page.resize((page.width * 3 // 4, page.height * 3 // 4), Image.BILINEAR)
+    bitonal = low.point(lambda v: 255 if v > 150 else 0).convert("1").convert("L")
+    text = ocr.read_page(bitonal).text
+    assert "24-118" in text and "1200" in text
