@@ -74,6 +74,8 @@ class ImageFingerprint(models.Model):
         default="",
         help_text='Where the page\'s words are: "x0 y0 x1 y1 word" a line, in thousandths.',
     )
+    # Document-like pages only (Fingerprint.entry_marks): what is printed at each entry.
+    entry_marks = models.BinaryField(default=b"")
     upright_turn = models.PositiveSmallIntegerField(
         default=0, help_text="Degrees clockwise OCR turned a scanned page to read it upright."
     )

@@ -65,6 +65,7 @@ def rows_from_results(sha256: str, results: Iterable[Fingerprint | Unreadable]) 
                 ocr_guesses=result.ocr_guesses,
                 ocr_alternatives=result.ocr_alternatives,
                 word_places=result.word_places,
+                entry_marks=result.entry_marks,
                 upright_turn=result.upright_turn,
                 jpeg_quality=result.jpeg_quality,
                 capture_date=meta.capture.value.isoformat() if meta.capture.value else "",
@@ -142,5 +143,6 @@ def fingerprint_from_row(
         ocr_guesses=fp.ocr_guesses,
         ocr_alternatives=fp.ocr_alternatives,
         word_places=fp.word_places,
+        entry_marks=bytes(fp.entry_marks) if fp.document_like else b"",
         upright_turn=fp.upright_turn,
     )

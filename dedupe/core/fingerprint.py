@@ -20,6 +20,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from dedupe.core.deskew import skew_angle, straightened
+from dedupe.core.entry_marks import EntryMark, marks_of
+from dedupe.core.entry_marks import encode as encode_marks
 from dedupe.core.imaging import (
     DOCUMENT_VIEW_SIZE,
     PREVIEW_SIZE,
@@ -32,7 +34,7 @@ from dedupe.core.imaging import (
     reason_for_error,
 )
 from dedupe.core.metadata import extract_metadata
-from dedupe.core.ocr import OCR_MAX_SIZE, read_page, turned_upright
+from dedupe.core.ocr import OCR_MAX_SIZE, read_page, turned_upright, without_rules
 from dedupe.core.types import Fingerprint, SourceFile, Unreadable
 from dedupe.core.word_places import encode as encode_places
 from dedupe.core.word_places import rotated
@@ -157,11 +159,12 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
     text_source = ("scan_layer" if page.scanned_text else "text_layer") if page.text else ""
     alternatives = ""
     places, skew = page.places, None
+    marks: tuple[EntryMark, ...] = ()
     if document_like and not page.text:
         reading = read_page(ocr_image(gathered, page))
         text, turn, text_source = reading.text, reading.turn, ("ocr" if reading.text else "")
         guesses, places, skew = reading.guesses, reading.places, reading.skew
-        alternatives = reading.alternatives
+        alternatives, marks = reading.alternatives, reading.marks
         rgb = turned_upright(rgb, turn)
     if document_like and len(text.split()) >= MIN_WORDS_TO_STRAIGHTEN:
         # A page scanned a little crooked is straightened, so its marks sit where the
@@ -178,6 +181,10 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
         places = tuple(rotated(places, -skew, rgb.size))  # the page stays as it was scanned
     if rgb is not page.image:  # turned upright or straightened: the hashes are of this page
         preview, gray = _preview_and_gray(rgb)
+    if document_like and page.text:
+        # A text layer's entries, as printed on the rendered page (OCR's come from the page it
+        # read), with its ruling lines removed as OCR's page had them.
+        marks = marks_of(without_rules(rgb.convert("L")), places)
     hash_input = np.asarray(gray.resize((_HASH_INPUT, _HASH_INPUT), Image.Resampling.LANCZOS), np.float64)
     thumb = gray.resize(fit_size(gray.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     thumb_pixels = np.asarray(thumb, dtype=np.uint8)
@@ -219,6 +226,7 @@ def fingerprint_page(gathered: GatheredImage, page: DecodedPage) -> Fingerprint:
         ocr_guesses=guesses,
         ocr_alternatives=alternatives,
         word_places=encode_places(places) if document_like else "",
+        entry_marks=encode_marks(marks) if document_like else b"",
         upright_turn=turn,
     )
 

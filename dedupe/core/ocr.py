@@ -25,6 +25,7 @@ from PIL import Image
 from scipy import ndimage
 
 from dedupe.core.deskew import otsu_threshold, paper_tone, ruling_lines, skew_angle, straightened
+from dedupe.core.entry_marks import EntryMark, marks_of
 from dedupe.core.hocr import HOCR_CONFIG, ReadWord, parse_hocr
 from dedupe.core.word_places import WordPlace
 
@@ -104,6 +105,8 @@ class PageReading:
     # The entries (guesses too) Tesseract doubted a character of, as ocr.alternatives_pattern
     # writes them ("2[53]-[06]76"), space-separated.
     alternatives: str = ""
+    # What is printed at each entry and guess, on the page as read (dedupe.core.entry_marks).
+    marks: tuple[EntryMark, ...] = ()
 
 
 def turn_words(turn: int) -> str:
@@ -142,6 +145,7 @@ class _Words:
     confidence: float  # mean word confidence, 0 for a page lying on its side
     places: tuple[WordPlace, ...] = ()  # the confident words' boxes
     alternatives: str = ""  # the entries' alternatives_patterns (guesses' too), space-separated
+    marks: tuple[EntryMark, ...] = ()  # the entries' and guesses' marks
 
 
 def _read_words(image: Image.Image) -> _Words:
@@ -163,13 +167,15 @@ def _read_words(image: Image.Image) -> _Words:
     lines: dict[int, list[str]] = {}
     guesses: list[str] = []
     places: list[WordPlace] = []
+    every_place: list[WordPlace] = []  # guesses' too, for their marks
     alternatives: list[str] = []
     standing = lying = 0
     for word in read:
         left, top, right, bottom = word.box
+        box = (left / page.width, top / page.height, right / page.width, bottom / page.height)
+        every_place.append(WordPlace(word.text, box))
         if word.confidence >= MIN_WORD_CONFIDENCE:
             lines.setdefault(word.line, []).append(word.text)
-            box = (left / page.width, top / page.height, right / page.width, bottom / page.height)
             places.append(WordPlace(word.text, box))
         else:
             guesses.append(word.text)
@@ -181,7 +187,8 @@ def _read_words(image: Image.Image) -> _Words:
             lying += right - left >= bottom - top
     text = "\n".join(" ".join(words) for words in lines.values())
     confidence = sum(w.confidence for w in read) / len(read) if read and standing <= lying else 0.0
-    return _Words(text, " ".join(guesses), confidence, tuple(places), " ".join(alternatives))
+    marks = marks_of(page, every_place, kept=guesses) if confidence else ()
+    return _Words(text, " ".join(guesses), confidence, tuple(places), " ".join(alternatives), marks)
 
 
 def alternatives_pattern(word: ReadWord) -> str:
@@ -238,7 +245,9 @@ def read_page(image: Image.Image) -> PageReading:
     # Tesseract is unsure of what it read (a page on its side or upside down reads as noise).
     read, skew = _read_straightened(gray)
     if _reads_upright(read):
-        reading = PageReading(0, read.text, None, read.guesses, read.places, skew, read.alternatives)
+        reading = PageReading(
+            0, read.text, None, read.guesses, read.places, skew, read.alternatives, read.marks
+        )
     else:
         turn, confidence = upright_turn(gray)
         if turn:
@@ -250,7 +259,9 @@ def read_page(image: Image.Image) -> PageReading:
             # wrong or unsure, so the other ways up are read. (A page OSD is sure is upright
             # but reads poorly is a poor scan: reading it turned would only cost time.)
             turn, read, skew = _read_turned_until_upright(gray, turn, read, skew)
-        reading = PageReading(turn, read.text, confidence, read.guesses, read.places, skew, read.alternatives)
+        reading = PageReading(
+            turn, read.text, confidence, read.guesses, read.places, skew, read.alternatives, read.marks
+        )
     _readings[key] = reading
     if len(_readings) > READINGS_KEPT:
         _readings.popitem(last=False)

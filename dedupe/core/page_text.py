@@ -52,6 +52,9 @@ class PageWords:
     # Entries OCR doubted a character of, with what else it took each for, space-separated
     # (dedupe.core.ocr.alternatives_pattern: "2[53]-[06]76").
     alternatives: str = ""
+    # Keys (word_key) of entries whose printed marks are the other page's, however the two
+    # were read (dedupe.core.entry_settlement): they tell the pages apart no more.
+    settled: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
     common = _fuzzy_common(Counter(la), Counter(lb))
     agreement = common / max(len(la), len(lb))
     missing_a, missing_b = _unmatched_entries(wa, wb), _unmatched_entries(wb, wa)
+    for missing, settled in ((missing_a, pa.settled), (missing_b, pb.settled)):
+        for key in settled & missing.keys():
+            del missing[key]
     # OCR's slips, one page's entry against the other's: a character more or less, or only a
     # part of it read ("56" of 17:56). Neither is another value.
     for key in list(missing_a):
@@ -111,6 +117,9 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
     # one it guessed as another value of the same shape (a date for a date) is, unless OCR's
     # doubt reaches from one to the other, as above.
     guesses_a, guesses_b = _guessed_entries(pa.guesses), _guessed_entries(pb.guesses)
+    for guesses, settled in ((guesses_a, pa.settled), (guesses_b, pb.settled)):
+        for key in settled & guesses.keys():
+            del guesses[key]
     doubted += _doubted_matches(missing_a, doubted_a, guesses_b, doubted_b, " (read uncertainly)")
     doubted += _doubted_matches(missing_b, doubted_b, guesses_a, doubted_a, " (read uncertainly)")
     unconfirmed = [

@@ -20,7 +20,9 @@ from enum import StrEnum
 # pd-fp-5: document-like pages keep where their words are (`Fingerprint.word_places`).
 # pd-fp-6: pages are read through Tesseract's hOCR, keeping each doubted character's
 # alternatives (`Fingerprint.ocr_alternatives`).
-FINGERPRINT_ALGORITHM_VERSION = "pd-fp-6"
+# pd-fp-7: document-like pages keep the marks of their entries (`Fingerprint.entry_marks`);
+# OCR enlarges small print before reading it.
+FINGERPRINT_ALGORITHM_VERSION = "pd-fp-7"
 
 # A page of a multi-page file is an item of its own, keyed "path#page=N" (N from 1).
 _PAGE_MARK = "#page="
@@ -163,6 +165,9 @@ class Fingerprint:
     # Where the page's words are (dedupe.core.word_places.encode): the text layer's, or the
     # words OCR read with confidence; document-like pages only.
     word_places: str = ""
+    # What is printed at the page's entries (dedupe.core.entry_marks.encode), where two
+    # readings that disagree about an entry are settled; document-like pages only.
+    entry_marks: bytes = b""
     # Degrees clockwise the engine turned a scanned page to read it upright (dedupe.core.ocr);
     # the hashes, thumbnail and preview are of the upright page, width and height are not.
     upright_turn: int = 0

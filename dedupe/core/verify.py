@@ -21,8 +21,9 @@ from scipy.fft import irfft2, next_fast_len, rfft2
 from scipy.ndimage import gaussian_filter
 
 from dedupe.core.agreed_marks import explained_areas
+from dedupe.core.entry_settlement import Settlement, settle_entries
 from dedupe.core.imaging import PREVIEW_SIZE, fit_box
-from dedupe.core.page_text import PageWords, compare_text, word_key
+from dedupe.core.page_text import PageWords, TextComparison, compare_text, word_key
 from dedupe.core.page_text import words as words_of
 from dedupe.core.settings import MatchSettings
 from dedupe.core.types import Fingerprint
@@ -639,6 +640,19 @@ def _overlaps(area: tuple[slice, slice], box: Box, shape: tuple[int, int]) -> bo
     return bool(x1 * w > cols.start and x0 * w < cols.stop and y1 * h > rows.start and y0 * h < rows.stop)
 
 
+def _compared_words(ref: Fingerprint, other: Fingerprint, rotation: int) -> tuple[TextComparison, Settlement]:
+    """The two pages' words compared, the entries their readings disagree about settled by
+    their printed marks first (dedupe.core.entry_settlement). Marks are compared only when the
+    pages lie the same way up (their places are in one frame)."""
+    read_a, read_b = page_words(ref), page_words(other)
+    settled = Settlement()
+    if rotation == 0:
+        settled = settle_entries(
+            ref.word_places, ref.entry_marks, read_a, other.word_places, other.entry_marks, read_b
+        )
+    return compare_text(*settled.words(read_a, read_b)), settled
+
+
 def page_words(fp: Fingerprint) -> PageWords:
     """A fingerprint's reading for dedupe.core.page_text: a text layer holds all the words."""
     return PageWords(
@@ -678,7 +692,7 @@ def verify_pair(
         )
         differing = preview_differing = int(differs.sum())
         detail = f"{differing} of {len(gap)} page areas differ in what is written"
-        words = compare_text(page_words(ref), page_words(other))
+        words, settled = _compared_words(ref, other, al.rotation)
         va, vb = document_view(ref), document_view(other)
         if va is not None and vb is not None and not cropped:
             # Both pages were kept sharp and align whole: small handwriting shows there that
@@ -706,6 +720,9 @@ def verify_pair(
                 if words.agreement >= settings.document_text_decides_agreement and not words.unconfirmed:
                     local_ok = preview_differing <= settings.document_tiles_allowed_to_differ
                 detail = f"{words.agreement:.0%} of the words agree; {detail}"
+                if settled.misread:
+                    misread = ", ".join(f"'{b}' for '{a}'" for a, b in settled.misread[:3])
+                    detail += f"; one reading has {misread}, the same printed marks"
                 unconfirmed = words.unconfirmed
                 if words.unconfirmed:
                     detail += f"; OCR could not confirm {', '.join(repr(w) for w in words.unconfirmed[:3])}"

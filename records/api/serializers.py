@@ -164,7 +164,7 @@ class GatheredItemDetailSerializer(GatheredItemSerializer):
         if not item.blob_id:
             return []
         rows = ImageFingerprint.objects.filter(blob_id=item.blob_id).defer(
-            "thumbnail", "preview_jpeg", "document_view"
+            "thumbnail", "preview_jpeg", "document_view", "entry_marks"
         )
         return FingerprintSerializer(rows.order_by("page"), many=True).data
 
