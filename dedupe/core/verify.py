@@ -363,6 +363,16 @@ def _align(
     return _Alignment(score, best.rotation, a_soft, b_soft, best.a_box, best.b_box)
 
 
+_WHOLE: Box = (0.0, 0.0, 1.0, 1.0)
+
+
+def _cropped(al: _Alignment) -> bool:
+    """Whether the alignment overlays only part of either picture. A placement that covers
+    both whole (the other page a little wider or taller, as a rescan at another dpi often
+    is) is a resize, not a crop: such pages are compared whole, sharper view included."""
+    return al.a_box is not None and (al.a_box != _WHOLE or al.b_box != _WHOLE)
+
+
 def _tile_edges(length: int, tiles: int) -> np.ndarray:
     """Where `tiles` near-equal tiles of an axis start and end (empty tiles dropped)."""
     return np.unique(np.linspace(0, length, tiles + 1).astype(int))
@@ -679,7 +689,7 @@ def verify_pair(
         score = round(ncc(thumb(ref).astype(np.float64), plain), 4)
         return Verification(score, 0, False, False, "no alignment agrees even on a 16-px grid")
     al = _align(ref, other, settings, turns, near={rot: coarse[rot][1] for rot in turns})
-    cropped = al.a_box is not None
+    cropped = _cropped(al)
     text_difference = ""
     unconfirmed: tuple[str, ...] = ()
     if (ref.document_like or other.document_like) and al.score >= settings.near_identical_score:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedupe.core.verify import _best_placement, resize_matrix
+from dedupe.core.verify import _Alignment, _best_placement, _cropped, resize_matrix
 
 
 def _texture(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -67,3 +67,15 @@ def test_the_coarse_search_of_many_pairs_at_once_equals_one_pair_at_a_time() -> 
     assert crop_score > 0.9 and crop_scale != (1.0, 1.0)  # found as a crop, not overlaid
     assert max(score for score, _ in together[1].values()) > 0.9  # one of the turns fits
     assert together[2][0][0] < s.coarse_align_score  # another picture fits at no turn
+
+
+def test_an_overlay_of_both_pictures_whole_is_a_resize_not_a_crop() -> None:
+    # A bitonal scan turned a quarter, whose words could not be read, merged with another
+    # form on its template: its best overlay covered both pages whole at a slightly other
+    # scale, counted as a crop, and a crop skips the sharper view that tells the forms apart.
+    grid = np.zeros((4, 4))
+    whole = (0.0, 0.0, 1.0, 1.0)
+    assert not _cropped(_Alignment(0.95, 270, grid, grid, whole, whole))
+    assert not _cropped(_Alignment(0.95, 0, grid, grid, None, None))
+    assert _cropped(_Alignment(0.95, 0, grid, grid, (0.0, 0.0, 0.9, 1.0), whole))
+    assert _cropped(_Alignment(0.95, 0, grid, grid, whole, (0.05, 0.0, 1.0, 1.0)))
