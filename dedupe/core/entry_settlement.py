@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dedupe.core.entry_marks import Box, compare_marks, counterpart, decode, page_mapping
 from dedupe.core.page_text import PageWords, word_key, words
@@ -40,10 +40,7 @@ class Settlement:
 
     def words(self, a: PageWords, b: PageWords) -> tuple[PageWords, PageWords]:
         """The two readings with the settled entries marked as such."""
-        return (
-            PageWords(a.text, a.guesses, a.complete, a.alternatives, self.settled_a),
-            PageWords(b.text, b.guesses, b.complete, b.alternatives, self.settled_b),
-        )
+        return replace(a, settled=self.settled_a), replace(b, settled=self.settled_b)
 
 
 def settle_entries(

@@ -98,9 +98,8 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
     common = _fuzzy_common(Counter(la), Counter(lb))
     agreement = common / max(len(la), len(lb))
     missing_a, missing_b = _unmatched_entries(wa, wb), _unmatched_entries(wb, wa)
-    for missing, settled in ((missing_a, pa.settled), (missing_b, pb.settled)):
-        for key in settled & missing.keys():
-            del missing[key]
+    _drop_settled(missing_a, pa.settled)
+    _drop_settled(missing_b, pb.settled)
     # OCR's slips, one page's entry against the other's: a character more or less, or only a
     # part of it read ("56" of 17:56). Neither is another value.
     for key in list(missing_a):
@@ -117,9 +116,8 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
     # one it guessed as another value of the same shape (a date for a date) is, unless OCR's
     # doubt reaches from one to the other, as above.
     guesses_a, guesses_b = _guessed_entries(pa.guesses), _guessed_entries(pb.guesses)
-    for guesses, settled in ((guesses_a, pa.settled), (guesses_b, pb.settled)):
-        for key in settled & guesses.keys():
-            del guesses[key]
+    _drop_settled(guesses_a, pa.settled)
+    _drop_settled(guesses_b, pb.settled)
     doubted += _doubted_matches(missing_a, doubted_a, guesses_b, doubted_b, " (read uncertainly)")
     doubted += _doubted_matches(missing_b, doubted_b, guesses_a, doubted_a, " (read uncertainly)")
     unconfirmed = [
@@ -148,6 +146,13 @@ def compare_text(a: PageWords | str, b: PageWords | str) -> TextComparison:
         compared=True,
         unconfirmed=tuple(dict.fromkeys(unconfirmed)),
     )
+
+
+def _drop_settled(entries: dict[str, str], settled: frozenset[str]) -> None:
+    """Leave out of `entries` (keyed by word_key) those whose marks settled them: they tell
+    the pages apart no more, however the two were read."""
+    for key in settled & entries.keys():
+        del entries[key]
 
 
 def word_key(word: str) -> str:
